@@ -1,0 +1,1 @@
+"""FastAPI routers, dependencies and the HTTP mapping of domain errors."""

@@ -1,0 +1,72 @@
+"""Builds each function's FastAPI app the same way and wraps it for Lambda."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from mangum import Mangum
+
+from narraforge import __version__
+from narraforge.api.errors import install_error_handlers
+from narraforge.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from narraforge.config import get_settings
+from narraforge.observability import logger, metrics, tracer
+from narraforge.schemas.common import ErrorResponse
+
+API_TITLE = "NarraForge API"
+API_DESCRIPTION = (
+    "Turns a production brief into a finished narrative through a ten-stage LLM pipeline. "
+    "Authenticate with `POST /auth/register` or `POST /auth/login`, then send "
+    "`Authorization: Bearer <access_token>`."
+)
+
+COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorResponse, "description": "Missing, invalid or expired access token"},
+    422: {"model": ErrorResponse, "description": "Invalid input, with field-level details"},
+}
+
+
+def create_app(routers: Iterable[APIRouter]) -> FastAPI:
+    """One function's app. Docs are served once, for all routers, by the health function."""
+    app = FastAPI(
+        title=API_TITLE,
+        description=API_DESCRIPTION,
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        redirect_slashes=False,
+    )
+    for router in routers:
+        app.include_router(router)
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware)
+    origins = get_settings().cors_origins
+    if origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After", "RateLimit", "RateLimit-Policy"],
+            max_age=600,
+        )
+    app.add_middleware(RequestContextMiddleware)
+    return app
+
+
+def lambda_handler(app: FastAPI) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """Mangum with lifespan off (it would run per invocation), plus Powertools logs, traces, metrics."""
+    asgi = Mangum(app, lifespan="off")
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+    @tracer.capture_lambda_handler(capture_response=False)
+    @metrics.log_metrics(capture_cold_start_metric=True, raise_on_empty_metrics=False)
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return asgi(event, context)
+
+    return handler

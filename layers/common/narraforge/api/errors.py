@@ -1,0 +1,82 @@
+"""Every error leaves as `{"error": {code, message, details}, "request_id"}` (DESIGN §6)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from narraforge.errors import AppError
+from narraforge.observability import logger
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    503: "service_unavailable",
+}
+
+
+def request_id_of(request: Request) -> str | None:
+    return getattr(request.state, "request_id", None)
+
+
+def error_response(
+    request: Request,
+    status_code: int,
+    code: str,
+    message: str,
+    details: Any = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = {
+        "error": {"code": code, "message": message, "details": jsonable_encoder(details)},
+        "request_id": request_id_of(request),
+    }
+    merged = dict(headers or {})
+    if body["request_id"]:
+        # Set here too: a 500 is answered outside the middleware that adds it to everything else.
+        merged["X-Request-ID"] = body["request_id"]
+    return JSONResponse(body, status_code=status_code, headers=merged)
+
+
+def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
+    """Field-level details without echoing large or secret inputs back (passwords are inputs too)."""
+    details = []
+    for error in exc.errors():
+        details.append({"loc": list(error.get("loc", ())), "msg": error.get("msg", ""),
+                        "type": error.get("type", "")})
+    return details
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def _app_error(request: Request, exc: AppError) -> JSONResponse:
+        return error_response(request, exc.status_code, exc.code, exc.message, exc.details, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return error_response(request, 422, "validation_error", "Request validation failed",
+                              _validation_details(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "error")
+        message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ").capitalize()
+        return error_response(request, exc.status_code, code, message, None, getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unhandled error", extra={"request_id": request_id_of(request)})
+        return error_response(request, 500, "internal_error", "Internal server error")

@@ -1,0 +1,1 @@
+"""One router per domain; each function's app includes its own, the docs include them all."""

@@ -1,0 +1,120 @@
+"""Key patterns of the single table (DESIGN §5). Every pk/sk string is built here and nowhere else."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from ulid import ULID
+
+
+def new_id() -> str:
+    """ULIDs sort by creation time, so sort keys list newest first with a reverse query."""
+    return str(ULID())
+
+
+def user_pk(user_id: str) -> str:
+    return f"USER#{user_id}"
+
+
+PROFILE_SK = "PROFILE"
+
+
+def email_pk(email: str) -> str:
+    return f"EMAIL#{email.strip().lower()}"
+
+
+EMAIL_SK = "EMAIL"
+
+PROJECT_PREFIX = "PROJECT#"
+
+
+def project_sk(project_id: str) -> str:
+    return f"{PROJECT_PREFIX}{project_id}"
+
+
+def project_gsi1pk(project_id: str) -> str:
+    return f"{PROJECT_PREFIX}{project_id}"
+
+
+JOB_PREFIX = "JOB#"
+
+
+def job_sk(job_id: str) -> str:
+    return f"{JOB_PREFIX}{job_id}"
+
+
+def job_pk(job_id: str) -> str:
+    """Partition of a job's checkpoints and events."""
+    return f"{JOB_PREFIX}{job_id}"
+
+
+def job_status_gsi2pk(user_id: str, status: str) -> str:
+    return f"USER#{user_id}#JOB#{status}"
+
+
+def stage_sk(stage_number: int) -> str:
+    return f"STAGE#{stage_number:02d}"
+
+
+def segment_sk(stage_number: int, index: int) -> str:
+    return f"SEG#{stage_number:02d}#{index:04d}"
+
+
+NARR_PREFIX = "NARR#"
+
+
+def narrative_sk(narrative_id: str) -> str:
+    return f"{NARR_PREFIX}{narrative_id}"
+
+
+def narrative_pk(narrative_id: str) -> str:
+    """Partition of a narrative's versions."""
+    return f"{NARR_PREFIX}{narrative_id}"
+
+
+def narrative_genre_gsi2pk(user_id: str, genre: str) -> str:
+    return f"USER#{user_id}#NARR#{genre}"
+
+
+def version_sk(number: int) -> str:
+    return f"VER#{number:06d}"
+
+
+SESSION_PREFIX = "SESSION#"
+
+
+def session_sk(family: str) -> str:
+    return f"{SESSION_PREFIX}{family}"
+
+
+def refresh_token_pk(token_hash: str) -> str:
+    return f"RT#{token_hash}"
+
+
+REFRESH_TOKEN_SK = "RT"
+
+
+def month_key(when: datetime | None = None) -> str:
+    return (when or datetime.now(UTC)).strftime("%Y-%m")
+
+
+def usage_sk(month: str) -> str:
+    return f"USAGE#{month}"
+
+
+def usage_log_pk(user_id: str, month: str) -> str:
+    return f"USAGELOG#{user_id}#{month}"
+
+
+def idempotency_sk(key: str) -> str:
+    return f"IDEMP#{key}"
+
+
+def rate_pk(subject: str, window: int) -> str:
+    return f"RATE#{subject}#{window}"
+
+
+RATE_SK = "RATE"
+
+STATS_PK = "STATS"
+STATS_SK = "GLOBAL"

@@ -1,0 +1,18 @@
+"""One home for Powertools Logger, Tracer and Metrics so every function shares their setup."""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "narraforge")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "NarraForge")
+
+# API calls that emit no business metric are normal; Powertools would warn on every one of them.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()

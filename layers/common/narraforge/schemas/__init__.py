@@ -1,0 +1,1 @@
+"""Pydantic v2 models of every request and response (shared by API, services and pipeline)."""

@@ -1,0 +1,1 @@
+"""Passwords, tokens, signed cursors and (later) rate limits and OAuth clients."""

@@ -1,0 +1,206 @@
+"""Registration, login, refresh-token rotation with reuse detection, and the current user."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from narraforge.config import get_settings
+from narraforge.data import keys
+from narraforge.data.base import BaseItem, utcnow
+from narraforge.data.models import (
+    EmailMarkerItem,
+    RefreshTokenItem,
+    SessionItem,
+    StatsItem,
+    UsageItem,
+    UserItem,
+)
+from narraforge.data.transactions import connection, failed_conditions
+from narraforge.enums import Tier
+from narraforge.errors import Conflict, Unauthorized
+from narraforge.observability import logger
+from narraforge.schemas.auth import AuthResponse, UserResponse
+from narraforge.security import passwords, tokens
+from narraforge.services.tiers import limits_for
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    user: UserItem
+    usage: UsageItem | None
+    session_family: str
+
+    @property
+    def id(self) -> str:
+        return self.user.user_id
+
+
+def user_response(user: UserItem, usage: UsageItem | None) -> UserResponse:
+    return UserResponse(
+        id=user.user_id,
+        email=user.email,
+        full_name=user.full_name,
+        subscription_tier=Tier(user.subscription_tier),
+        monthly_generation_limit=limits_for(user.subscription_tier).monthly_generations,
+        monthly_generations_used=int(usage.generations_used) if usage else 0,
+        monthly_cost_limit_usd=user.monthly_cost_limit_usd,
+        monthly_cost_used_usd=round(float(usage.cost_used_usd), 6) if usage else 0.0,
+        created_at=user.created_at,
+    )
+
+
+def register(email: str, password: str, full_name: str | None) -> AuthResponse:
+    """Profile and email marker are written in one transaction: concurrent sign-ups of one email
+    cannot both win, and no check-then-write window exists."""
+    user_id = keys.new_id()
+    user = UserItem(
+        *UserItem.key(user_id),
+        user_id=user_id,
+        email=email.strip().lower(),
+        full_name=full_name,
+        password_hash=passwords.hash_password(password),
+        subscription_tier=Tier.FREE.value,
+    )
+    marker = EmailMarkerItem(*EmailMarkerItem.key(email), user_id=user_id)
+    stats = StatsItem(*StatsItem.key())
+    try:
+        with TransactWrite(connection=connection()) as tx:
+            tx.save(marker, condition=EmailMarkerItem.pk.does_not_exist())
+            tx.save(user, condition=UserItem.pk.does_not_exist())
+            tx.update(stats, actions=[StatsItem.users.add(1)])
+    except TransactWriteError as exc:
+        if 0 in failed_conditions(exc):
+            raise Conflict("An account with this email already exists", details=[
+                {"loc": ["body", "email"], "msg": "email already registered"}
+            ]) from exc
+        raise
+    logger.info("user registered", extra={"user_id": user_id})
+    return _issue_tokens(user, None, family=None)
+
+
+def login(email: str, password: str) -> AuthResponse:
+    user = _user_by_email(email)
+    password_ok = passwords.verify_password(password, user.password_hash if user else None)
+    if user is None or not password_ok:
+        raise Unauthorized("Invalid email or password")
+    return _issue_tokens(user, _usage(user.user_id), family=None)
+
+
+def refresh(refresh_token: str) -> AuthResponse:
+    """Rotate the token. A token seen after it was rotated means it leaked: revoke the whole family."""
+    token_hash = tokens.hash_refresh_token(refresh_token)
+    try:
+        item = RefreshTokenItem.get(*RefreshTokenItem.key(token_hash), consistent_read=True)
+    except DoesNotExist as exc:
+        raise Unauthorized("Invalid refresh token") from exc
+    if item.expires_at <= utcnow():
+        raise Unauthorized("Refresh token expired")
+    if item.used:
+        _revoke_family(item.user_id, item.family)
+        logger.warning("refresh token reuse; family revoked", extra={"user_id": item.user_id})
+        raise Unauthorized("Refresh token was already used; all sessions of this login were revoked")
+    try:
+        user = UserItem.get(*UserItem.key(item.user_id), consistent_read=True)
+    except DoesNotExist as exc:
+        raise Unauthorized("Invalid refresh token") from exc
+    return _issue_tokens(user, _usage(user.user_id), family=item.family, rotating=item)
+
+
+def authenticate(access_token: str) -> CurrentUser:
+    """One BatchGet reads the profile, the session (logout revokes it) and this month's usage."""
+    claims = tokens.decode_access_token(access_token)
+    wanted = [
+        UserItem.key(claims.user_id),
+        SessionItem.key(claims.user_id, claims.session_family),
+        UsageItem.key(claims.user_id, keys.month_key()),
+    ]
+    found = {(item.pk, item.sk): item for item in BaseItem.batch_get(wanted)}
+    user = found.get(wanted[0])
+    session = found.get(wanted[1])
+    if not isinstance(user, UserItem) or not isinstance(session, SessionItem) or session.revoked:
+        raise Unauthorized("Session is no longer valid")
+    usage = found.get(wanted[2])
+    return CurrentUser(user=user, usage=usage if isinstance(usage, UsageItem) else None,
+                       session_family=claims.session_family)
+
+
+def logout(current: CurrentUser) -> None:
+    _revoke_family(current.id, current.session_family)
+
+
+def _issue_tokens(
+    user: UserItem,
+    usage: UsageItem | None,
+    *,
+    family: str | None,
+    rotating: RefreshTokenItem | None = None,
+) -> AuthResponse:
+    settings = get_settings()
+    refresh_token = tokens.new_refresh_token()
+    new_item = RefreshTokenItem(
+        *RefreshTokenItem.key(tokens.hash_refresh_token(refresh_token)),
+        user_id=user.user_id,
+        family=family or keys.new_id(),
+        expires_at=utcnow() + timedelta(days=settings.refresh_token_ttl_days),
+    )
+    new_item.ttl = new_item.expires_at + timedelta(days=1)
+    try:
+        with TransactWrite(connection=connection()) as tx:
+            if rotating is None:
+                session = SessionItem(*SessionItem.key(user.user_id, new_item.family),
+                                      family=new_item.family, user_id=user.user_id)
+                session.ttl = new_item.ttl
+                tx.save(session, condition=SessionItem.pk.does_not_exist())
+            else:
+                tx.update(rotating, actions=[RefreshTokenItem.used.set(True)],
+                          condition=RefreshTokenItem.used == False)  # noqa: E712 - a DynamoDB condition
+                session = SessionItem(*SessionItem.key(user.user_id, new_item.family))
+                tx.update(session, actions=[SessionItem.ttl.set(new_item.ttl)],
+                          condition=SessionItem.pk.exists() & (SessionItem.revoked == False))  # noqa: E712
+            tx.save(new_item, condition=RefreshTokenItem.pk.does_not_exist())
+    except TransactWriteError as exc:
+        if rotating is not None and failed_conditions(exc):
+            # Lost a race with another use of the same token, or the family was revoked.
+            _revoke_family(user.user_id, new_item.family)
+            raise Unauthorized("Refresh token was already used") from exc
+        raise
+    return AuthResponse(
+        access_token=tokens.create_access_token(user.user_id, new_item.family),
+        refresh_token=refresh_token,
+        expires_in=settings.access_token_ttl_seconds,
+        user=user_response(user, usage),
+    )
+
+
+def _revoke_family(user_id: str, family: str) -> None:
+    session = SessionItem(*SessionItem.key(user_id, family))
+    try:
+        session.update(actions=[SessionItem.revoked.set(True)], condition=SessionItem.pk.exists())
+    except UpdateError:
+        logger.info("session already gone", extra={"user_id": user_id})
+
+
+def _user_by_email(email: str) -> UserItem | None:
+    try:
+        marker = EmailMarkerItem.get(*EmailMarkerItem.key(email), consistent_read=True)
+        return UserItem.get(*UserItem.key(marker.user_id), consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def _usage(user_id: str) -> UsageItem | None:
+    try:
+        return UsageItem.get(*UsageItem.key(user_id, keys.month_key()))
+    except DoesNotExist:
+        return None
+
+
+def month_reset_date(now: datetime | None = None) -> datetime:
+    """First instant of next month (UTC): when monthly quotas reset."""
+    now = now or datetime.now(UTC)
+    year, month = (now.year + 1, 1) if now.month == 12 else (now.year, now.month + 1)
+    return datetime(year, month, 1, tzinfo=UTC)

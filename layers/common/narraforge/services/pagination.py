@@ -1,0 +1,62 @@
+"""Page/page_size and signed-cursor pagination over any DynamoDB query, newest first (DESIGN §6)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from pynamodb.pagination import ResultIterator
+
+from narraforge.security.cursors import decode_cursor, encode_cursor
+
+T = TypeVar("T")
+Query = Callable[..., ResultIterator[Any]]
+
+
+@dataclass(frozen=True)
+class PageResult(Generic[T]):
+    items: list[T]
+    total: int
+    page: int
+    page_size: int
+    next_cursor: str | None
+
+    @property
+    def total_pages(self) -> int:
+        return math.ceil(self.total / self.page_size) if self.total else 0
+
+
+def fetch_page(
+    query: Query,
+    count: Callable[[], int],
+    *,
+    page: int,
+    page_size: int,
+    cursor: str | None,
+    scope: str,
+    key_attributes: Sequence[str],
+) -> PageResult[Any]:
+    """`query(limit=, last_evaluated_key=, attributes_to_get=)` runs the listing's query (reverse order).
+
+    With a cursor, the page starts right after it. Without one, page N skips (N-1)*page_size items with
+    a keys-only query. One extra item is read to know whether a next page exists.
+    """
+    start: dict[str, Any] | None = None
+    if cursor:
+        start = decode_cursor(cursor, scope)
+    elif page > 1:
+        skip = (page - 1) * page_size
+        skipped = query(limit=skip, attributes_to_get=[*key_attributes, "entity"])
+        if sum(1 for _ in skipped) < skip:
+            return PageResult([], count(), page, page_size, None)
+        start = skipped.last_evaluated_key
+    rows = list(query(limit=page_size + 1, last_evaluated_key=start))
+    next_cursor = None
+    if len(rows) > page_size:
+        rows = rows[:page_size]
+        last = rows[-1]
+        position = {name: {"S": getattr(last, name)} for name in key_attributes}
+        next_cursor = encode_cursor(position, scope)
+    return PageResult(rows, count(), page, page_size, next_cursor)
