@@ -31,5 +31,8 @@ invoke: install  ## make invoke FN=auth EVENT=events/auth/register.json
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<function> EVENT=<file>"; exit 2; }
 	$(BIN)/python -m narraforge.local invoke $(FN) $(EVENT)
 
+bench: install  ## benchmarks (see bench/README.md)
+	cd bench && ../$(BIN)/python pipeline_walltime.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .local .aws-sam

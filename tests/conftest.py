@@ -18,26 +18,41 @@ TEST_ENV = {
     "BCRYPT_ROUNDS": "4",
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
+    # Suites create many jobs and logins per minute; the rate-limit tests set their own small limits.
+    "RATE_LIMIT_AUTH_PER_MINUTE": "10000",
+    "RATE_LIMIT_GENERATION_PER_MINUTE": "10000",
+    "RATE_LIMIT_DEFAULT_PER_MINUTE": "10000",
 }
 for _name, _value in TEST_ENV.items():
     os.environ[_name] = _value
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
-import pytest  # noqa: E402
-from moto import mock_aws  # noqa: E402
+import pytest
+from moto import mock_aws
 
-from tests.helpers import HandlerClient, reset_process_caches  # noqa: E402
+from tests.helpers import HandlerClient, reset_process_caches, stop_running_executions
+
+MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+# Retries really sleep under moto: keep them few and short (the template's defaults are for the cloud).
+TEST_PARAMETERS = {"LlmRetryIntervalSeconds": 1, "LlmRetryMaxAttempts": 2, "SegmentMapConcurrency": 4}
 
 
 @pytest.fixture
 def aws():
-    """A fresh moto account holding the table and bucket exactly as template.yaml declares them."""
-    with mock_aws():
+    """A fresh moto account holding the table, bucket and state machine exactly as template.yaml
+    declares them, with the real stage runner bridged into moto's Lambda."""
+    from narraforge.local import lambda_bridge
+
+    with mock_aws(config=MOTO_CONFIG):
         reset_process_caches()
         from narraforge.local.resources import create_resources
 
-        create_resources()
+        lambda_bridge.install()
+        create_resources(TEST_PARAMETERS)
         yield
+        stop_running_executions()
+    lambda_bridge.uninstall()
+    os.environ.pop("STATE_MACHINE_ARN", None)
     reset_process_caches()
 
 

@@ -22,6 +22,26 @@ def reset_process_caches() -> None:
     reset_connection()
 
 
+def stop_running_executions(timeout: float = 20.0) -> None:
+    """Pipelines run on moto's threads: stop them before the mock goes away under their feet."""
+    import time
+
+    import boto3
+
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    deadline = time.monotonic() + timeout
+    for machine in sfn.list_state_machines()["stateMachines"]:
+        arn = machine["stateMachineArn"]
+        for execution in sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"]:
+            try:
+                sfn.stop_execution(executionArn=execution["executionArn"])
+            except AttributeError:  # moto: stopped before its worker thread started; it ends by itself
+                continue
+        while time.monotonic() < deadline and sfn.list_executions(
+                stateMachineArn=arn, statusFilter="RUNNING")["executions"]:
+            time.sleep(0.1)
+
+
 def unique_email(prefix: str = "user") -> str:
     return f"{prefix}{next(_emails)}@example.com"
 
@@ -111,3 +131,34 @@ def register(client: Any, email: str | None = None, password: str = PASSWORD) ->
                                                    "full_name": "Test User"})
     assert response.status_code == 201, response.text
     return response.json()
+
+
+def wait_for_execution(execution_arn: str, timeout: float = 90.0) -> dict[str, Any]:
+    """Polls Step Functions until the execution leaves RUNNING; returns describe_execution."""
+    import time
+
+    import boto3
+
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    deadline = time.monotonic() + timeout
+    while True:
+        described = sfn.describe_execution(executionArn=execution_arn)
+        if described["status"] != "RUNNING" or time.monotonic() > deadline:
+            return described
+        time.sleep(0.1)
+
+
+def execution_states(execution_arn: str) -> list[str]:
+    """Names of the states entered, in order (what the Step Functions console shows)."""
+    import boto3
+
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    events, token = [], None
+    while True:
+        page = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000,
+                                         **({"nextToken": token} if token else {}))
+        events += page["events"]
+        token = page.get("nextToken")
+        if not token:
+            break
+    return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]

@@ -23,13 +23,16 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def stack_url(tmp_path_factory):
+def local_stack(tmp_path_factory):
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TABLE_", "BUCKET_", "JWT_"))}
+    state_file = tmp_path_factory.mktemp("stack") / "stack.json"
     env.update(
         PYTHONPATH=f"{REPO}:{REPO / 'layers' / 'common'}",
-        NARRAFORGE_LOCAL_STATE=str(tmp_path_factory.mktemp("stack") / "stack.json"),
+        NARRAFORGE_LOCAL_STATE=str(state_file),
         BCRYPT_ROUNDS="4",
+        RATE_LIMIT_AUTH_PER_MINUTE="10000", RATE_LIMIT_GENERATION_PER_MINUTE="10000",
+        RATE_LIMIT_DEFAULT_PER_MINUTE="10000",
         POWERTOOLS_LOG_LEVEL="WARNING",
     )
     log = tmp_path_factory.mktemp("logs") / "stack.log"
@@ -51,7 +54,7 @@ def stack_url(tmp_path_factory):
     else:
         process.kill()
         pytest.fail(f"local stack did not start:\n{log.read_text()[-3000:]}")
-    yield url
+    yield url, state_file
     process.send_signal(signal.SIGINT)
     try:
         process.wait(timeout=15)
@@ -60,7 +63,14 @@ def stack_url(tmp_path_factory):
         pytest.fail("local stack did not stop on Ctrl-C")
 
 
+@pytest.fixture(scope="session")
+def stack_url(local_stack):
+    return local_stack[0]
+
+
 @pytest.fixture
-def http(stack_url):
-    with httpx.Client(base_url=stack_url, timeout=30) as client:
+def http(local_stack):
+    url, state_file = local_stack
+    with httpx.Client(base_url=url, timeout=30) as client:
+        client.state_file = state_file
         yield client

@@ -31,6 +31,44 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1_048_576, alias="MAX_BODY_BYTES")
     default_page_size: int = Field(20, alias="DEFAULT_PAGE_SIZE")
 
+    # LLM: with neither a key nor a base URL, the offline engine writes the narrative.
+    openai_api_key: SecretStr | None = Field(None, alias="OPENAI_API_KEY")
+    openai_api_key_param: str | None = Field(None, alias="OPENAI_API_KEY_PARAM")
+    openai_base_url: str | None = Field(None, alias="OPENAI_BASE_URL")
+    planning_model: str = Field("gpt-4o-mini", alias="NARRAFORGE_PLANNING_MODEL")
+    prose_model: str = Field("gpt-4o", alias="NARRAFORGE_PROSE_MODEL")
+    judging_model: str = Field("gpt-4o-mini", alias="NARRAFORGE_JUDGING_MODEL")
+    llm_timeout_seconds: float = Field(120.0, alias="LLM_TIMEOUT_SECONDS")
+    job_cost_cap_usd: float = Field(25.0, alias="JOB_COST_CAP_USD")
+
+    # Fixed-window rate limits per minute (DESIGN §9); API Gateway stage throttling applies on top.
+    rate_limit_auth_per_minute: int = Field(10, ge=1, alias="RATE_LIMIT_AUTH_PER_MINUTE")
+    rate_limit_generation_per_minute: int = Field(10, ge=1, alias="RATE_LIMIT_GENERATION_PER_MINUTE")
+    rate_limit_default_per_minute: int = Field(120, ge=1, alias="RATE_LIMIT_DEFAULT_PER_MINUTE")
+
+    # OAuth (DESIGN §9). A provider is usable once its client id, its secret (value or SSM parameter)
+    # and the redirect base are set; the endpoint defaults are the real providers'.
+    oauth_redirect_base_url: str | None = Field(None, alias="OAUTH_REDIRECT_BASE_URL")
+    oauth_state_ttl_seconds: int = Field(600, ge=60, le=3600, alias="OAUTH_STATE_TTL_SECONDS")
+    oauth_http_timeout_seconds: float = Field(10.0, gt=0, alias="OAUTH_HTTP_TIMEOUT_SECONDS")
+    oauth_google_client_id: str | None = Field(None, alias="OAUTH_GOOGLE_CLIENT_ID")
+    oauth_google_client_secret: SecretStr | None = Field(None, alias="OAUTH_GOOGLE_CLIENT_SECRET")
+    oauth_google_client_secret_param: str | None = Field(None, alias="OAUTH_GOOGLE_CLIENT_SECRET_PARAM")
+    oauth_google_authorize_url: str = Field("https://accounts.google.com/o/oauth2/v2/auth",
+                                            alias="OAUTH_GOOGLE_AUTHORIZE_URL")
+    oauth_google_token_url: str = Field("https://oauth2.googleapis.com/token", alias="OAUTH_GOOGLE_TOKEN_URL")
+    oauth_google_userinfo_url: str = Field("https://openidconnect.googleapis.com/v1/userinfo",
+                                           alias="OAUTH_GOOGLE_USERINFO_URL")
+    oauth_github_client_id: str | None = Field(None, alias="OAUTH_GITHUB_CLIENT_ID")
+    oauth_github_client_secret: SecretStr | None = Field(None, alias="OAUTH_GITHUB_CLIENT_SECRET")
+    oauth_github_client_secret_param: str | None = Field(None, alias="OAUTH_GITHUB_CLIENT_SECRET_PARAM")
+    oauth_github_authorize_url: str = Field("https://github.com/login/oauth/authorize",
+                                            alias="OAUTH_GITHUB_AUTHORIZE_URL")
+    oauth_github_token_url: str = Field("https://github.com/login/oauth/access_token",
+                                        alias="OAUTH_GITHUB_TOKEN_URL")
+    oauth_github_userinfo_url: str = Field("https://api.github.com/user", alias="OAUTH_GITHUB_USERINFO_URL")
+    oauth_github_emails_url: str = Field("https://api.github.com/user/emails", alias="OAUTH_GITHUB_EMAILS_URL")
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

@@ -22,6 +22,10 @@ class AppError(Exception):
         self.headers = headers or {}
 
 
+class BadRequest(AppError):
+    """A request that is well-formed but cannot be honoured (a stale or forged OAuth state, say)."""
+
+
 class InvalidInput(AppError):
     status_code = 422
     code = "validation_error"
@@ -68,3 +72,10 @@ class RateLimited(AppError):
 class ServiceUnavailable(AppError):
     status_code = 503
     code = "service_unavailable"
+
+
+class BadGateway(AppError):
+    """An upstream service (an OAuth provider) failed or answered nonsense: not the client's fault."""
+
+    status_code = 502
+    code = "bad_gateway"

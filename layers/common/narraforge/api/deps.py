@@ -2,28 +2,62 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Path, Query
+from fastapi import Depends, Path, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from narraforge.config import get_settings
 from narraforge.errors import Unauthorized
+from narraforge.security import rate_limits
 from narraforge.services import auth as auth_service
 from narraforge.services.auth import CurrentUser
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from /auth/login or /auth/register")
 
 
-def current_user(
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> CurrentUser:
+def _authenticate(credentials: HTTPAuthorizationCredentials | None) -> CurrentUser:
     if credentials is None or not credentials.credentials:
         raise Unauthorized("Not authenticated")
     return auth_service.authenticate(credentials.credentials)
 
 
+def current_user(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    response: Response,
+) -> CurrentUser:
+    """The caller, counted against the per-user limit of ordinary routes."""
+    user = _authenticate(credentials)
+    decision = rate_limits.enforce(f"user:{user.id}", get_settings().rate_limit_default_per_minute)
+    response.headers.update(decision.headers())
+    return user
+
+
+def generating_user(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    response: Response,
+) -> CurrentUser:
+    """The caller, counted against the (smaller) per-user limit of job creation and regeneration."""
+    user = _authenticate(credentials)
+    decision = rate_limits.enforce(f"generate:{user.id}", get_settings().rate_limit_generation_per_minute)
+    response.headers.update(decision.headers())
+    return user
+
+
+def limit_auth_attempts(request: Request, email: str, response: Response) -> None:
+    """Brute-force guard of login and register: per client IP and email."""
+    client_ip = request.client.host if request.client else "unknown"
+    # The email is hashed: rate-limit items must not hold personal data after an account is deleted.
+    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:24]
+    subject = f"auth:{client_ip}:{digest}"
+    decision = rate_limits.enforce(subject, get_settings().rate_limit_auth_per_minute)
+    response.headers.update(decision.headers())
+
+
 CurrentUserDep = Annotated[CurrentUser, Depends(current_user)]
+GeneratingUserDep = Annotated[CurrentUser, Depends(generating_user)]
 
 # Ids are ULIDs; anything of a sane length that matches nothing is simply not found (404).
 ResourceId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]

@@ -18,6 +18,9 @@ from narraforge.api.app_factory import API_DESCRIPTION, API_TITLE
 ROUTER_MODULES = (
     "narraforge.api.routers.auth",
     "narraforge.api.routers.projects",
+    "narraforge.api.routers.jobs",
+    "narraforge.api.routers.narratives",
+    "narraforge.api.routers.usage",
     "narraforge.api.routers.health",
 )
 

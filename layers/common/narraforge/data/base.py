@@ -10,6 +10,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
 )
 from pynamodb.connection import TableConnection
+from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -61,6 +62,11 @@ class BaseItem(Model):
 
     gsi1 = Gsi1()
     gsi2 = Gsi2()
+
+    @classmethod
+    def tag(cls) -> Action:
+        """The update action that stamps the discriminator: counters created by an ADD need it too."""
+        return cls.entity.set(cls)
 
     @classmethod
     def _get_connection(cls) -> TableConnection:

@@ -94,6 +94,31 @@ def refresh_token_pk(token_hash: str) -> str:
 REFRESH_TOKEN_SK = "RT"
 
 
+def user_tokens_gsi1pk(user_id: str) -> str:
+    """GSI1 partition listing a user's refresh tokens (they live in their own RT# partitions)."""
+    return f"USER#{user_id}#RT"
+
+
+def oauth_identity_pk(provider: str, subject: str) -> str:
+    """One provider account (its stable subject id), unique across users."""
+    return f"OAUTH#{provider}#{subject}"
+
+
+OAUTH_IDENTITY_SK = "IDENTITY"
+
+
+def oauth_link_sk(provider: str, subject: str) -> str:
+    """The user-partition copy of a link, so deleting a user's partition finds its identities."""
+    return f"OAUTH#{provider}#{subject}"
+
+
+def oauth_state_pk(state_hash: str) -> str:
+    return f"OAUTHSTATE#{state_hash}"
+
+
+OAUTH_STATE_SK = "STATE"
+
+
 def month_key(when: datetime | None = None) -> str:
     return (when or datetime.now(UTC)).strftime("%Y-%m")
 

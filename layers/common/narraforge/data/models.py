@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pynamodb.attributes import (
     BooleanAttribute,
+    JSONAttribute,
+    ListAttribute,
     NumberAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
@@ -83,6 +85,46 @@ class RefreshTokenItem(BaseItem, discriminator="refresh_token"):
         return keys.refresh_token_pk(token_hash), keys.REFRESH_TOKEN_SK
 
 
+class OAuthIdentityItem(BaseItem, discriminator="oauth_identity"):
+    """A provider account linked to a user; its key makes one provider account belong to one user."""
+
+    user_id = UnicodeAttribute()
+    provider = UnicodeAttribute()
+    subject = UnicodeAttribute()
+    email = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute(default=utcnow)
+
+    @classmethod
+    def key(cls, provider: str, subject: str) -> tuple[str, str]:
+        return keys.oauth_identity_pk(provider, subject), keys.OAUTH_IDENTITY_SK
+
+
+class OAuthLinkItem(BaseItem, discriminator="oauth_link"):
+    """The same link kept in the user's partition: account deletion finds (and removes) identities here."""
+
+    provider = UnicodeAttribute()
+    subject = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute(default=utcnow)
+
+    @classmethod
+    def key(cls, user_id: str, provider: str, subject: str) -> tuple[str, str]:
+        return keys.user_pk(user_id), keys.oauth_link_sk(provider, subject)
+
+
+class OAuthStateItem(BaseItem, discriminator="oauth_state"):
+    """One pending authorization (keyed by the state's SHA-256): single use, 10 minutes, with its PKCE
+    verifier, so the callback can only complete a flow this server started."""
+
+    provider = UnicodeAttribute()
+    code_verifier = UnicodeAttribute()
+    redirect_uri = UnicodeAttribute()
+    expires_at = UTCDateTimeAttribute()
+
+    @classmethod
+    def key(cls, state_hash: str) -> tuple[str, str]:
+        return keys.oauth_state_pk(state_hash), keys.OAUTH_STATE_SK
+
+
 class UsageItem(BaseItem, discriminator="usage"):
     """Monthly usage counter: changed only by conditional ADDs (quota reservations and refunds)."""
 
@@ -99,7 +141,132 @@ class StatsItem(BaseItem, discriminator="stats"):
 
     users = NumberAttribute(default=0)
     projects = NumberAttribute(default=0)
+    narratives = NumberAttribute(default=0)
+    words = NumberAttribute(default=0)
+    tokens = NumberAttribute(default=0)
+    cost_usd = NumberAttribute(default=0)
+    jobs_created = NumberAttribute(default=0)
+    jobs_completed = NumberAttribute(default=0)
+    jobs_failed = NumberAttribute(default=0)
+    jobs_cancelled = NumberAttribute(default=0)
 
     @classmethod
     def key(cls) -> tuple[str, str]:
         return keys.STATS_PK, keys.STATS_SK
+
+
+class JobItem(BaseItem, discriminator="job"):
+    """The small job head: everything /status and lists need, nothing large (brief is small)."""
+
+    job_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    project_id = UnicodeAttribute()
+    status = UnicodeAttribute()
+    brief = JSONAttribute()
+    current_stage = UnicodeAttribute(null=True)
+    completed_stages = ListAttribute(of=UnicodeAttribute, default=list)
+    progress_percentage = NumberAttribute(default=0)
+    estimated_cost_usd = NumberAttribute(default=0)
+    actual_cost_usd = NumberAttribute(default=0)
+    tokens_used = NumberAttribute(default=0)
+    error_message = UnicodeAttribute(null=True)
+    failed_stage = UnicodeAttribute(null=True)
+    retry_count = NumberAttribute(default=0)
+    execution_arn = UnicodeAttribute(null=True)
+    narrative_id = UnicodeAttribute(null=True)
+    usage_month = UnicodeAttribute()
+    quota_held = BooleanAttribute(default=True)
+    provider = UnicodeAttribute(null=True)
+    started_at = UTCDateTimeAttribute(null=True)
+    completed_at = UTCDateTimeAttribute(null=True)
+    created_at = UTCDateTimeAttribute(default=utcnow)
+    updated_at = UTCDateTimeAttribute(default=utcnow)
+
+    @classmethod
+    def key(cls, user_id: str, job_id: str) -> tuple[str, str]:
+        return keys.user_pk(user_id), keys.job_sk(job_id)
+
+
+class CheckpointItem(BaseItem, discriminator="checkpoint"):
+    """A completed stage (STAGE#nn) or Map segment (SEG#nn#idx): its S3 output and what it cost."""
+
+    job_id = UnicodeAttribute()
+    stage = UnicodeAttribute()
+    segment = NumberAttribute(null=True)
+    s3_key = UnicodeAttribute()
+    prompt_tokens = NumberAttribute(default=0)
+    completion_tokens = NumberAttribute(default=0)
+    cost_usd = NumberAttribute(default=0)
+    llm_calls = NumberAttribute(default=0)
+    duration_seconds = NumberAttribute(default=0)
+    completed_at = UTCDateTimeAttribute(default=utcnow)
+
+
+class IdempotencyItem(BaseItem, discriminator="idempotency"):
+    """Remembers which job an Idempotency-Key created (24 h), and for which request body."""
+
+    body_hash = UnicodeAttribute()
+    job_id = UnicodeAttribute()
+
+    @classmethod
+    def key(cls, user_id: str, idempotency_key: str) -> tuple[str, str]:
+        return keys.user_pk(user_id), keys.idempotency_sk(idempotency_key)
+
+
+class NarrativeItem(BaseItem, discriminator="narrative"):
+    narrative_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    project_id = UnicodeAttribute()
+    job_id = UnicodeAttribute()
+    title = UnicodeAttribute()
+    production_type = UnicodeAttribute()
+    genre = UnicodeAttribute()
+    word_count = NumberAttribute(default=0)
+    overall_quality_score = NumberAttribute(null=True)
+    generation_cost_usd = NumberAttribute(default=0)
+    tokens_used = NumberAttribute(default=0)
+    version = NumberAttribute(default=1)
+    view_count = NumberAttribute(default=0)
+    download_count = NumberAttribute(default=0)
+    exported_formats = ListAttribute(of=UnicodeAttribute, default=list)
+    parent_narrative_id = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute(default=utcnow)
+    updated_at = UTCDateTimeAttribute(default=utcnow)
+
+    @classmethod
+    def key(cls, user_id: str, narrative_id: str) -> tuple[str, str]:
+        return keys.user_pk(user_id), keys.narrative_sk(narrative_id)
+
+
+class NarrativeVersionItem(BaseItem, discriminator="narrative_version"):
+    narrative_id = UnicodeAttribute()
+    number = NumberAttribute()
+    job_id = UnicodeAttribute()
+    text_key = UnicodeAttribute()
+    metadata_key = UnicodeAttribute()
+    word_count = NumberAttribute(default=0)
+    quality_metrics = JSONAttribute(default=dict)
+    parent_version = NumberAttribute(null=True)
+    instructions = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute(default=utcnow)
+
+    @classmethod
+    def key(cls, narrative_id: str, number: int) -> tuple[str, str]:
+        return keys.narrative_pk(narrative_id), keys.version_sk(number)
+
+
+class UsageLogItem(BaseItem, discriminator="usage_log"):
+    """One generation's bill: tokens and cost per stage."""
+
+    job_id = UnicodeAttribute()
+    narrative_id = UnicodeAttribute(null=True)
+    tokens_used = NumberAttribute(default=0)
+    cost_usd = NumberAttribute(default=0)
+    stages = JSONAttribute(default=dict)
+    created_at = UTCDateTimeAttribute(default=utcnow)
+
+
+class RateWindowItem(BaseItem, discriminator="rate_window"):
+    """Requests counted in one fixed window for one subject; expires by TTL after the window."""
+
+    count = NumberAttribute(default=0)

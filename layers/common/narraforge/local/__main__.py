@@ -14,9 +14,11 @@ def serve(port: int, host: str) -> None:
 
     moto = stack.start_moto()
     stack.configure_environment(moto.url)
+    from narraforge.local import lambda_bridge
     from narraforge.local.apigw import create_emulator
     from narraforge.local.resources import create_resources
 
+    lambda_bridge.install()
     create_resources()
     api_url = f"http://{host}:{port}"
     stack.write_state(api_url, moto.url)
@@ -28,6 +30,8 @@ def serve(port: int, host: str) -> None:
         f"  Health    {api_url}/health/ready\n"
         f"  AWS (moto) {moto.url}   e.g. aws --endpoint-url {moto.url} dynamodb scan "
         "--table-name narraforge-local\n"
+        f"  Pipeline  aws --endpoint-url {moto.url} stepfunctions get-execution-history "
+        f"--execution-arn <execution_arn of a job>\n"
         "Press Ctrl-C to stop.\n",
         flush=True,
     )

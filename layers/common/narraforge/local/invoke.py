@@ -5,13 +5,14 @@ fresh in-process one. `{{access_token}}` in an event is replaced by a token of t
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 from pathlib import Path
 from typing import Any
 
 from narraforge.local import stack
-from narraforge.local.template import resources_of_type
+from narraforge.local.template import function_module, resources_of_type
 
 DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "demo-passw0rd-local"  # local-only demo account, never deployed
@@ -19,17 +20,8 @@ DEMO_PASSWORD = "demo-passw0rd-local"  # local-only demo account, never deployed
 
 def _handler_for(folder: str) -> tuple[str, Any]:
     for name, resource in resources_of_type("AWS::Serverless::Function").items():
-        if resource["Properties"]["CodeUri"].strip("/") == f"functions/{folder}":
-            from narraforge.local.apigw import load_handler
-            from narraforge.local.template import api_routes
-
-            for route in api_routes():
-                if route.function == name:
-                    return name, load_handler(route)
-            import importlib
-
-            from narraforge.local.template import function_module
-
+        props = resource["Properties"]
+        if props["CodeUri"].strip("/") == f"functions/{folder}" and props["Handler"] == "app.handler":
             module, attribute = function_module(name)
             return name, getattr(importlib.import_module(module), attribute)
     raise SystemExit(f"no function with CodeUri functions/{folder}/ in template.yaml")
@@ -55,8 +47,10 @@ def invoke_function(folder: str, event_path: str) -> int:
     else:
         moto = stack.start_moto()
         stack.configure_environment(moto.url)
+        from narraforge.local import lambda_bridge
         from narraforge.local.resources import create_resources
 
+        lambda_bridge.install()
         create_resources()
         print("(no local stack running: using a fresh in-process one)")
     try:

@@ -53,3 +53,13 @@ class AuthResponse(BaseModel):
     token_type: Literal["bearer"] = "bearer"
     expires_in: int
     user: UserResponse
+
+
+class OAuthStartResponse(BaseModel):
+    """For SPA clients (`?format=json`): the URL to send the browser to."""
+
+    authorization_url: str
+
+
+class DeleteAccountRequest(RequestModel):
+    password: str | None = Field(None, max_length=1024, description="Required for accounts with a password")

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
-from pynamodb.transactions import TransactWrite
 
 from narraforge.config import get_settings
 from narraforge.data import keys
@@ -19,7 +18,7 @@ from narraforge.data.models import (
     UsageItem,
     UserItem,
 )
-from narraforge.data.transactions import connection, failed_conditions
+from narraforge.data.transactions import Transaction
 from narraforge.enums import Tier
 from narraforge.errors import Conflict, Unauthorized
 from narraforge.observability import logger
@@ -67,13 +66,14 @@ def register(email: str, password: str, full_name: str | None) -> AuthResponse:
     )
     marker = EmailMarkerItem(*EmailMarkerItem.key(email), user_id=user_id)
     stats = StatsItem(*StatsItem.key())
+    tx = Transaction()
     try:
-        with TransactWrite(connection=connection()) as tx:
-            tx.save(marker, condition=EmailMarkerItem.pk.does_not_exist())
-            tx.save(user, condition=UserItem.pk.does_not_exist())
-            tx.update(stats, actions=[StatsItem.users.add(1)])
+        with tx:
+            tx.save("email", marker, condition=EmailMarkerItem.pk.does_not_exist())
+            tx.save("user", user, condition=UserItem.pk.does_not_exist())
+            tx.update("stats", stats, actions=[StatsItem.users.add(1), StatsItem.tag()])
     except TransactWriteError as exc:
-        if 0 in failed_conditions(exc):
+        if "email" in tx.failed(exc):
             raise Conflict("An account with this email already exists", details=[
                 {"loc": ["body", "email"], "msg": "email already registered"}
             ]) from exc
@@ -87,6 +87,12 @@ def login(email: str, password: str) -> AuthResponse:
     password_ok = passwords.verify_password(password, user.password_hash if user else None)
     if user is None or not password_ok:
         raise Unauthorized("Invalid email or password")
+    return _issue_tokens(user, _usage(user.user_id), family=None)
+
+
+def start_session(user: UserItem) -> AuthResponse:
+    """A new login for a user whose identity was proven elsewhere (OAuth): the same tokens and
+    session as a password login."""
     return _issue_tokens(user, _usage(user.user_id), family=None)
 
 
@@ -148,22 +154,25 @@ def _issue_tokens(
         expires_at=utcnow() + timedelta(days=settings.refresh_token_ttl_days),
     )
     new_item.ttl = new_item.expires_at + timedelta(days=1)
+    # Indexed under the user so account deletion can find every token ever issued to them.
+    new_item.gsi1pk, new_item.gsi1sk = keys.user_tokens_gsi1pk(user.user_id), keys.new_id()
+    tx = Transaction()
     try:
-        with TransactWrite(connection=connection()) as tx:
+        with tx:
             if rotating is None:
                 session = SessionItem(*SessionItem.key(user.user_id, new_item.family),
                                       family=new_item.family, user_id=user.user_id)
                 session.ttl = new_item.ttl
-                tx.save(session, condition=SessionItem.pk.does_not_exist())
+                tx.save("session", session, condition=SessionItem.pk.does_not_exist())
             else:
-                tx.update(rotating, actions=[RefreshTokenItem.used.set(True)],
-                          condition=RefreshTokenItem.used == False)  # noqa: E712 - a DynamoDB condition
+                tx.update("rotated", rotating, actions=[RefreshTokenItem.used.set(True)],
+                          condition=RefreshTokenItem.used == False)
                 session = SessionItem(*SessionItem.key(user.user_id, new_item.family))
-                tx.update(session, actions=[SessionItem.ttl.set(new_item.ttl)],
-                          condition=SessionItem.pk.exists() & (SessionItem.revoked == False))  # noqa: E712
-            tx.save(new_item, condition=RefreshTokenItem.pk.does_not_exist())
+                tx.update("session", session, actions=[SessionItem.ttl.set(new_item.ttl)],
+                          condition=SessionItem.pk.exists() & (SessionItem.revoked == False))
+            tx.save("token", new_item, condition=RefreshTokenItem.pk.does_not_exist())
     except TransactWriteError as exc:
-        if rotating is not None and failed_conditions(exc):
+        if rotating is not None and tx.failed(exc) & {"rotated", "session"}:
             # Lost a race with another use of the same token, or the family was revoked.
             _revoke_family(user.user_id, new_item.family)
             raise Unauthorized("Refresh token was already used") from exc

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
-from pynamodb.transactions import TransactWrite
 
 from narraforge.data import keys
 from narraforge.data.base import utcnow
 from narraforge.data.models import ProjectItem, StatsItem
-from narraforge.data.transactions import connection, failed_conditions
+from narraforge.data.transactions import Transaction
 from narraforge.errors import NotFound
 from narraforge.schemas.projects import ProjectCreateRequest, ProjectResponse, ProjectUpdateRequest
 from narraforge.services.pagination import PageResult, fetch_page
@@ -45,9 +44,9 @@ def create(user_id: str, body: ProjectCreateRequest) -> ProjectItem:
         default_genre=body.default_genre.value if body.default_genre else None,
         default_production_type=body.default_production_type.value if body.default_production_type else None,
     )
-    with TransactWrite(connection=connection()) as tx:
-        tx.save(item, condition=ProjectItem.pk.does_not_exist())
-        tx.update(StatsItem(*StatsItem.key()), actions=[StatsItem.projects.add(1)])
+    with Transaction() as tx:
+        tx.save("project", item, condition=ProjectItem.pk.does_not_exist())
+        tx.update("stats", StatsItem(*StatsItem.key()), actions=[StatsItem.projects.add(1), StatsItem.tag()])
     return item
 
 
@@ -96,14 +95,26 @@ def update(user_id: str, project_id: str, body: ProjectUpdateRequest) -> Project
 
 
 def delete(user_id: str, project_id: str) -> None:
-    """Removes the project and everything under it."""
-    item = ProjectItem(*ProjectItem.key(user_id, project_id))
+    """Removes the project and everything under it: jobs (running ones are cancelled first, with their
+    checkpoints and S3 outputs), narratives with every version and S3 object."""
+    from narraforge.data.models import JobItem, NarrativeItem
+    from narraforge.services import cascade, narratives
+
+    item = get(user_id, project_id)
+    for child in cascade.children_of_project(project_id):
+        if child.pk != item.pk:
+            continue  # GSI1 keys are per project id, and a project id belongs to one user
+        if isinstance(child, JobItem):
+            cascade.delete_job_tree(child)
+        elif isinstance(child, NarrativeItem):
+            narratives.delete_with_project(child)
+    tx = Transaction()
     try:
-        with TransactWrite(connection=connection()) as tx:
-            tx.delete(item, condition=ProjectItem.pk.exists())
-            tx.update(StatsItem(*StatsItem.key()), actions=[StatsItem.projects.add(-1)])
+        with tx:
+            tx.delete("project", item, condition=ProjectItem.pk.exists())
+            tx.update("stats", StatsItem(*StatsItem.key()), actions=[StatsItem.projects.add(-1), StatsItem.tag()])
     except TransactWriteError as exc:
-        if 0 in failed_conditions(exc):
+        if "project" in tx.failed(exc):
             raise NotFound(NOT_FOUND) from exc
         raise
 

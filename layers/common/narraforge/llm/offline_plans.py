@@ -1,0 +1,521 @@
+"""Structured replies of the offline engine: one builder per json_schema name, each reading the prompt's
+CONTEXT facts and returning a dict valid for that schema."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import Any
+
+from narraforge.llm.offline_lexicon import EN, NAMES, PL
+
+Facts = dict[str, Any]
+
+
+def lexicon(facts: Facts) -> dict[str, Any]:
+    table = PL if facts.get("language") == "pl" else EN
+    return table.get(str(facts.get("genre")), table["literary"])
+
+
+def polish(facts: Facts) -> bool:
+    return facts.get("language") == "pl"
+
+
+def the(phrase: str) -> str:
+    """'a silver key' → 'the silver key' (English objects are stored with an indefinite article)."""
+    for article in ("a ", "an "):
+        if phrase.startswith(article):
+            return "the " + phrase[len(article) :]
+    return phrase
+
+
+def title_case(phrase: str) -> str:
+    return " ".join(w[:1].upper() + w[1:] if len(w) > 3 or i == 0 else w for i, w in enumerate(the(phrase).split()))
+
+
+def _first(name: str) -> str:
+    return name.split()[0] if name.split() else name
+
+
+def brief_interpretation(facts: Facts, rng: random.Random) -> dict[str, Any]:
+    lex = lexicon(facts)
+    subject = str(facts["subject"]).rstrip(". ")
+    themes = rng.sample(lex["themes"], k=min(3, len(lex["themes"])))
+    threat = rng.choice(lex["threats"])
+    style = str(facts.get("style_instructions") or "")
+    if polish(facts):
+        title = facts.get("title") or rng.choice(lex["place_name"])
+        return {
+            "working_title": title,
+            "premise": f"{subject}. Na drodze staje {threat}, a bohaterka lub bohater musi wybrać między "
+            f"tym, czego pragnie, a tym, co słuszne; {themes[0]} ma swoją cenę.",
+            "logline": f"{subject}, zanim {threat} odbierze wszystko.",
+            "themes": themes,
+            "tone": f"{lex['tone']}{'; ' + style if style else ''}"[:200],
+            "central_conflict": f"pragnienie bohatera przeciwko sile, jaką jest {threat}",
+            "genre_conventions": lex["conventions"],
+            "audience": "dorośli czytelnicy",
+        }
+    title = facts.get("title") or f"The {rng.choice(lex['place_adj'])} {rng.choice(lex['place_noun'])}"
+    return {
+        "working_title": title,
+        "premise": f"{subject}. Standing in the way is {threat}, and the protagonist must choose between what "
+        f"they want and what is right, learning that {themes[0]} has a price.",
+        "logline": f"{subject}, before {threat} takes everything.",
+        "themes": themes,
+        "tone": f"{lex['tone']}{'; ' + style if style else ''}"[:200],
+        "central_conflict": f"the protagonist's desire against {threat}",
+        "genre_conventions": lex["conventions"],
+        "audience": "adult readers of " + str(facts["genre"]).replace("_", " "),
+    }
+
+
+PLACE_DESCRIPTIONS_EN = [
+    "A {adj} place where {sense} never quite fades.",
+    "Everyone passes through it sooner or later; {sense} gives it away.",
+    "Older than anyone remembers, full of {sense}.",
+    "Where deals are made and broken, under {sense}.",
+    "Quiet by day, {adj} by night, always with {sense}.",
+    "The kind of place people leave and come back to, drawn by {sense}.",
+]
+PLACE_DESCRIPTIONS_PL = [
+    "Miejsce, w którym zawsze czuć {sense}.",
+    "Każdy tu kiedyś trafia; zdradza je {sense}.",
+    "Starsze, niż ktokolwiek pamięta.",
+    "Tu zawiera się i łamie umowy.",
+]
+
+
+def world_architecture(facts: Facts, rng: random.Random) -> dict[str, Any]:
+    lex = lexicon(facts)
+    count = int(facts.get("place_count", 4))
+    senses = lex["senses"]
+    period = facts.get("setting_period") or lex["period"]
+    if polish(facts):
+        combos = [f"{k} {n}" for k in lex["place_kind"] for n in lex["place_name"]]
+        rng.shuffle(combos)
+        kinds_used: list[str] = []
+        places = []
+        for name in combos:
+            kind = name.split(" ")[0]
+            if kind in kinds_used and len(kinds_used) < len(lex["place_kind"]):
+                continue
+            kinds_used.append(kind)
+            desc = rng.choice(PLACE_DESCRIPTIONS_PL).format(sense=rng.choice(senses))
+            places.append({"name": name[:1].upper() + name[1:], "description": desc})
+            if len(places) == count:
+                break
+        return {
+            "setting_summary": f"{period[:1].upper() + period[1:]}. {lex['rules'][0]} Wszędzie czuć {senses[0]}.",
+            "period": period,
+            "atmosphere": f"Nastrój jest {lex['tone'].split(' i ')[0]}.",
+            "places": places,
+            "rules": lex["rules"],
+            "sensory_palette": senses[:5],
+            "tensions": lex["threats"][:2],
+        }
+    combos = [f"the {a} {n}" for a in lex["place_adj"] for n in lex["place_noun"]]
+    rng.shuffle(combos)
+    places, used = [], set()
+    for name in combos:
+        noun = name.split()[-1]
+        if noun in used:
+            continue
+        used.add(noun)
+        desc = rng.choice(PLACE_DESCRIPTIONS_EN).format(
+            adj=rng.choice(["crowded", "quiet", "watchful"]), sense=rng.choice(senses)
+        )
+        places.append({"name": name[:1].upper() + name[1:], "description": desc})
+        if len(places) == count:
+            break
+    return {
+        "setting_summary": f"{period[:1].upper() + period[1:]}. {lex['rules'][0]} Everywhere there is "
+        f"{senses[0]}, and under it the pressure of {lex['threats'][0]}.",
+        "period": period,
+        "atmosphere": f"The mood is {lex['tone']}.",
+        "places": places,
+        "rules": lex["rules"],
+        "sensory_palette": senses[:5],
+        "tensions": lex["threats"][:2],
+    }
+
+
+WANTS_EN = [
+    "to clear {poss} family's name",
+    "to get out before {threat} closes in",
+    "to find out the truth about {obj}",
+    "to keep {obj} out of the wrong hands",
+    "to be believed, just once",
+    "to win back what {subj} lost",
+    "to protect the people {subj} loves",
+    "to finish what {poss} mentor started",
+    "to be free of {threat}",
+]
+FEARS_EN = [
+    "being left alone with {poss} mistakes",
+    "that {threat} will reach {poss} family",
+    "being found out",
+    "turning into {poss} father",
+    "that it is already too late",
+    "losing control",
+    "being forgotten",
+]
+VOICES_EN = [
+    ("clipped and dry", "Let's not pretend."),
+    ("warm, full of questions", "Tell me everything."),
+    ("formal, precise", "With respect, no."),
+    ("teasing, quick", "You would say that."),
+    ("low and careful", "Say it plainly."),
+    ("blunt", "That's the job."),
+    ("wry", "Well. That went well."),
+]
+WANTS_PL = [
+    "oczyścić imię rodziny",
+    "uciec, zanim będzie za późno",
+    "poznać prawdę",
+    "ochronić bliskich",
+    "odzyskać to, co stracone",
+    "dokończyć dzieło mistrza",
+    "uwolnić się od przeszłości",
+]
+FEARS_PL = ["samotność", "że jest już za późno", "zdemaskowanie", "utrata kontroli", "zapomnienie"]
+VOICES_PL = [
+    ("oschły i krótki", "Nie udawajmy."),
+    ("ciepły, pełen pytań", "Opowiedz mi wszystko."),
+    ("oficjalny, precyzyjny", "Z całym szacunkiem, nie."),
+    ("kpiący", "Ty zawsze tak mówisz."),
+]
+EYES = ["watchful", "tired", "restless", "steady", "amused"]
+HANDS = ["ink-stained", "scarred", "quick", "careful", "restless"]
+PRONOUN_FORMS = {"she/her": ("she", "her"), "he/him": ("he", "his"), "they/them": ("they", "their")}
+
+
+def _names(facts: Facts, count: int, rng: random.Random) -> list[tuple[str, str]]:
+    """(full name, pronouns) pairs with distinct first names."""
+    lang = "pl" if polish(facts) else "en"
+    bank = NAMES[lang]
+    pool = [(n, "she/her") for n in bank["female"]] + [(n, "he/him") for n in bank["male"]]
+    pool += [(n, "they/them") for n in bank["neutral"]]
+    rng.shuffle(pool)
+    surnames = list(bank["surnames"])
+    rng.shuffle(surnames)
+    picked = []
+    for i, (first, pronouns) in enumerate(pool[:count]):
+        surname = surnames[i % len(surnames)]
+        if isinstance(surname, tuple | list):
+            surname = surname[1] if pronouns == "she/her" else surname[0]
+        picked.append((f"{first} {surname}", pronouns))
+    return picked
+
+
+def character_architecture(facts: Facts, rng: random.Random) -> dict[str, Any]:
+    lex = lexicon(facts)
+    count = int(facts["character_count"])
+    roles = list(facts.get("roles") or [])
+    roles += ["supporting"] * (count - len(roles))
+    characters = []
+    for (name, pronouns), role in zip(_names(facts, count, rng), roles, strict=False):
+        subj, poss = PRONOUN_FORMS[pronouns]
+        trade = rng.choice(lex["trades"])
+        slots = {
+            "poss": poss,
+            "subj": subj,
+            "threat": rng.choice(lex["threats"]),
+            "obj": the(rng.choice(lex["objects"])),
+        }
+        if polish(facts):
+            voice, phrase = rng.choice(VOICES_PL)
+            characters.append(
+                {
+                    "name": name,
+                    "role": role,
+                    "pronouns": pronouns,
+                    "age": rng.randint(19, 67),
+                    "description": f"{trade[:1].upper() + trade[1:]}, uważne spojrzenie, szybkie dłonie.",
+                    "want": rng.choice(WANTS_PL),
+                    "fear": rng.choice(FEARS_PL),
+                    "secret": f"ukrywa, co naprawdę łączy ją lub jego z tym: {slots['threat']}",
+                    "arc": "od ostrożności do odwagi, za którą trzeba zapłacić",
+                    "voice": f"{voice}; mawia: „{phrase}”",
+                }
+            )
+            continue
+        voice, phrase = rng.choice(VOICES_EN)
+        characters.append(
+            {
+                "name": name,
+                "role": role,
+                "pronouns": pronouns,
+                "age": rng.randint(19, 67),
+                "description": f"A {trade} with {rng.choice(EYES)} eyes and {rng.choice(HANDS)} hands.",
+                "want": rng.choice(WANTS_EN).format(**slots),
+                "fear": rng.choice(FEARS_EN).format(**slots),
+                "secret": f"{subj.capitalize()} knows more about {slots['threat']} than {subj} admits.",
+                "arc": rng.choice(
+                    [
+                        "from caution to costly courage",
+                        "from pride to honesty",
+                        "from isolation to trust",
+                        "from certainty to doubt and back to a better certainty",
+                    ]
+                ),
+                "voice": f'{voice}; says "{phrase}"',
+            }
+        )
+    return {"characters": characters}
+
+
+ACT_TITLES_EN = ["The Invitation", "Crossing Over", "Tightening", "The Cost", "Reckoning", "After"]
+ACT_TITLES_PL = ["Zaproszenie", "Przekroczenie", "Zaciskanie pętli", "Cena", "Rozrachunek", "Potem"]
+
+
+def structure_design(facts: Facts, rng: random.Random) -> dict[str, Any]:
+    lex = lexicon(facts)
+    acts_in = facts["acts"]
+    names = [_first(c["name"]) for c in facts["characters"]]
+    hero = names[0]
+    other = names[1] if len(names) > 1 else hero
+    places = facts.get("places") or ["—"]
+    threat = rng.choice(lex["threats"])
+    titles = ACT_TITLES_PL if polish(facts) else ACT_TITLES_EN
+    acts = []
+    for i, act in enumerate(acts_in):
+        last = i == len(acts_in) - 1
+        title = titles[min(i, len(titles) - 2)] if not last else titles[-2 if len(acts_in) < 5 else -1]
+        place = places[i % len(places)]
+        if polish(facts):
+            summary = (
+                f"{hero} stawia czoła konsekwencjom; {place} staje się areną rozstrzygnięcia."
+                if last
+                else f"{hero} wchodzi głębiej w sprawę; {other} komplikuje plan, a {threat} się zbliża."
+            )
+            turn = "Wszystko zostaje rozstrzygnięte." if last else f"{other} odsłania prawdę i nie ma odwrotu."
+        else:
+            summary = (
+                f"{hero} faces the consequences at {place}, and {threat} is finally answered."
+                if last
+                else f"{hero} is drawn deeper at {place}; {other} complicates the plan as {threat} closes in."
+            )
+            turn = (
+                "The central question is answered."
+                if last
+                else f"{other} reveals a truth about {threat}, and there is no way back."
+            )
+        acts.append({"number": int(act["number"]), "title": title, "summary": summary, "turning_point": turn})
+    if polish(facts):
+        return {
+            "central_question": f"Czy {hero} zdoła zapłacić cenę?",
+            "ending": f"{hero} wygrywa, ale traci coś cennego.",
+            "acts": acts,
+        }
+    return {
+        "central_question": f"Will {hero} pay the price that {threat} demands?",
+        "ending": f"{hero} prevails, but loses something precious on the way.",
+        "acts": acts,
+    }
+
+
+BEATS_EN = [  # (past tense for prose, present tense for scripts)
+    ("{A} found {obj} hidden at {place}", "{A} finds {obj} hidden at {place}"),
+    ("{B} confronted {A} about {threat}", "{B} confronts {A} about {threat}"),
+    ("{A} and {B} argued over what to do with {the_obj}", "{A} and {B} argue over what to do with {the_obj}"),
+    ("{A} lied to {B} to protect a secret", "{A} lies to {B} to protect a secret"),
+    ("{B} revealed the truth about {threat}", "{B} reveals the truth about {threat}"),
+    ("{A} followed {B} through {place} and lost the trail", "{A} follows {B} through {place} and loses the trail"),
+    ("{A} bargained with {B} for {the_obj}", "{A} bargains with {B} for {the_obj}"),
+    ("A warning about {threat} reached {A} at {place}", "A warning about {threat} reaches {A} at {place}"),
+    ("{A} tested a dangerous idea and paid for it", "{A} tests a dangerous idea and pays for it"),
+    ("{B} asked {A} for help that {A} could not afford to give", "{B} asks {A} for help {A} cannot afford to give"),
+    ("{A} discovered that {B} had been lying about {the_obj}", "{A} discovers that {B} has lied about {the_obj}"),
+    ("{A} and {B} made an uneasy pact at {place}", "{A} and {B} make an uneasy pact at {place}"),
+]
+ENDING_BEATS_EN = [
+    ("{A} faced {threat} at last", "{A} faces {threat} at last"),
+    ("{A} and {B} settled what lay between them", "{A} and {B} settle what lies between them"),
+    ("{A} gave up {the_obj} to save what mattered", "{A} gives up {the_obj} to save what matters"),
+]
+BEATS_PL = [
+    "{A} odkrywa ślad, który prowadzi dalej: {obj}",
+    "{A} i {B} kłócą się o to, co dalej; stawką jest {obj}",
+    "{B} wyjawia prawdę o tym, co nadciąga: {threat}",
+    "{A} podejmuje decyzję, której nie da się cofnąć",
+    "{A} i {B} zawierają kruchy układ",
+    "Przychodzi ostrzeżenie: {threat} jest bliżej, niż się wydawało",
+    "{B} prosi o pomoc, a {A} waha się zbyt długo",
+    "{A} sprawdza niebezpieczny pomysł i płaci za to cenę",
+    "{A} zaczyna rozumieć, że {B} coś ukrywa",
+]
+ENDING_BEATS_PL = [
+    "{A} staje wreszcie do walki, w której chodzi o wszystko",
+    "{A} i {B} wyjaśniają to, co było między nimi",
+    "{A} oddaje coś cennego, by ocalić to, co ważne",
+]
+SEGMENT_TITLES_EN = [
+    "{Obj}",
+    "At {Place}",
+    "What {B} Knew",
+    "{A}'s Choice",
+    "The Price of {Theme}",
+    "Before {Time}",
+    "A Warning",
+    "The Pact",
+    "Night at {Place}",
+    "Old Debts",
+    "The Truth About {B}",
+]
+SEGMENT_TITLES_PL = ["Ślad", "Ostrzeżenie", "Układ", "Cena", "Noc", "Wybór", "Prawda", "Stare długi", "Powrót"]
+
+
+def segment_plan(facts: Facts, rng: random.Random) -> dict[str, Any]:
+    lex = lexicon(facts)
+    cast = [c["name"] for c in facts["characters"]]
+    hero = cast[0]
+    places = facts.get("places") or [facts.get("entry_state", {}).get("location", "—")]
+    waiting = [n for n in facts.get("needs_appearance", []) if n != hero]
+    segments_in = facts["segments"]
+    script = facts.get("format") == "script"
+    previous_place = facts.get("entry_state", {}).get("location")
+    out = []
+    for n, seg in enumerate(segments_in):
+        last_of_story = bool(facts.get("ends_story")) and n == len(segments_in) - 1
+        share = max(1, -(-len(waiting) // (len(segments_in) - n))) if waiting else 0
+        joining, waiting = waiting[:share], waiting[share:]
+        others = [c for c in cast[1:] if c not in joining]
+        extra = rng.sample(others, k=min(len(others), 1 if joining else rng.choice([1, 2])))
+        present = [hero, *joining, *extra]
+        place = rng.choice([p for p in places if p != previous_place] or places)
+        previous_place = place
+        beat_count = max(2, min(4, round(int(seg["target_words"]) / 320)))
+        in_sentence = place[:4].lower() + place[4:] if place.startswith("The ") else place
+        slots = {"place": in_sentence, "threat": rng.choice(lex["threats"])}
+        beats = []
+        pool = ENDING_BEATS_PL if polish(facts) else ENDING_BEATS_EN
+        regular = BEATS_PL if polish(facts) else BEATS_EN
+        choices = rng.sample(regular, k=beat_count)
+        if last_of_story:
+            choices[-1] = rng.choice(pool)
+        for k, beat in enumerate(choices):
+            actor = present[k % len(present)] if k else hero
+            partner = rng.choice([p for p in present if p != actor] or [p for p in cast if p != actor] or [actor])
+            obj = rng.choice(lex["objects"])
+            fill = {**slots, "A": _first(actor), "B": _first(partner), "obj": obj, "the_obj": the(obj)}
+            text = beat if isinstance(beat, str) else beat[1 if script else 0]
+            beats.append(text.format(**fill) + ".")
+        obj = rng.choice(lex["objects"])
+        if polish(facts):
+            title = rng.choice(SEGMENT_TITLES_PL)
+            summary = f"{_first(hero)} trafia do miejsca: {place}. " + " ".join(beats[:2])
+            exit_state = {
+                "location": place,
+                "present": present,
+                "knowledge": f"{_first(hero)} wie więcej: {obj}.",
+                "mood": rng.choice(["napięty", "niespokojny", "zdeterminowany", "zraniony"]),
+                "open_threads": [slots["threat"]] if not last_of_story else [],
+            }
+        else:
+            title = rng.choice(SEGMENT_TITLES_EN).format(
+                Obj=title_case(obj),
+                Place=title_case(place),
+                A=_first(hero),
+                B=_first(present[-1]),
+                Theme=str(rng.choice(lex["themes"])).title(),
+                Time=rng.choice(["Dawn", "Midnight", "the Storm"]),
+            )
+            summary = f"At {place}, {beats[0][0].lower() + beats[0][1:]} " + " ".join(beats[1:2])
+            exit_state = {
+                "location": place,
+                "present": present,
+                "knowledge": f"{_first(hero)} now knows the truth about {the(obj)}.",
+                "mood": rng.choice(["tense", "uneasy", "resolute", "bruised", "hopeful"]),
+                "open_threads": [slots["threat"]] if not last_of_story else [],
+            }
+        out.append(
+            {
+                "title": title,
+                "summary": summary,
+                "beats": beats,
+                "characters": present,
+                "place": place,
+                "exit_state": exit_state,
+            }
+        )
+    return {"segments": out}
+
+
+def _clamp(value: float) -> float:
+    return round(max(0.0, min(1.0, value)), 3)
+
+
+def coherence_review(facts: Facts, rng: random.Random) -> dict[str, Any]:
+    """Scores from the measured facts the prompt gives, with the rubric's penalties applied."""
+    segs = facts["segments"]
+    pl = polish(facts)
+    missing = sum(len(s.get("missing_characters", [])) for s in segs)
+    planned = sum(len(s.get("planned_characters", [])) for s in segs) or 1
+    off = [abs(s["word_count"] - s["target_words"]) / max(1, s["target_words"]) for s in segs]
+    silent = sum(1 for s in segs if not s.get("dialogue_lines"))
+    base = 0.8 + rng.uniform(-0.03, 0.05)
+    scores = {
+        "coherence_score": _clamp(base + rng.uniform(-0.04, 0.04)),
+        "logic_score": _clamp(base + rng.uniform(-0.05, 0.03)),
+        "character_consistency_score": _clamp(base + 0.05 - 0.5 * missing / planned),
+        "pacing_score": _clamp(base + 0.05 - sum(off) / len(segs)),
+        "dialogue_quality_score": _clamp(base - 0.3 * silent / len(segs)),
+    }
+    scores["overall_score"] = _clamp(sum(scores.values()) / len(scores) - 0.02)
+    reasons_en = {
+        "coherence_score": "Seams mostly agree on place and presence; transitions are serviceable.",
+        "logic_score": "Cause and effect hold; a few leaps are left to the reader.",
+        "character_consistency_score": f"{missing} planned appearance(s) missing across the window.",
+        "pacing_score": f"Lengths deviate from plan by {sum(off) / len(segs):.0%} on average.",
+        "dialogue_quality_score": f"{len(segs) - silent} of {len(segs)} segments carry dialogue.",
+        "overall_score": "Readable and on plan; the prose is functional rather than distinctive.",
+    }
+    reasons_pl = {
+        "coherence_score": "Szwy między segmentami w większości się zgadzają.",
+        "logic_score": "Przyczyna i skutek się trzymają; kilka skrótów zostawiono czytelnikowi.",
+        "character_consistency_score": f"Brakujące zaplanowane pojawienia się postaci: {missing}.",
+        "pacing_score": f"Długości odbiegają od planu średnio o {sum(off) / len(segs):.0%}.",
+        "dialogue_quality_score": f"Dialog ma {len(segs) - silent} z {len(segs)} segmentów.",
+        "overall_score": "Czytelne i zgodne z planem; proza raczej funkcjonalna niż wyrazista.",
+    }
+    reasons = reasons_pl if pl else reasons_en
+    flagged = []
+    for s, dev in zip(segs, off, strict=True):
+        issues = []
+        if s.get("missing_characters"):
+            names = ", ".join(s["missing_characters"])
+            issues.append(f"brakuje postaci: {names}" if pl else f"planned characters missing: {names}")
+        if dev > 0.2:
+            issues.append("długość odbiega od planu" if pl else "length far from its target")
+        if issues:
+            flagged.append({"index": s["index"], "issue": "; ".join(issues), "severity": _clamp(0.4 + dev)})
+    return {**{k: {"score": v, "reason": reasons[k]} for k, v in scores.items()}, "flagged_segments": flagged}
+
+
+def editorial_review(facts: Facts, rng: random.Random) -> dict[str, Any]:
+    checks = facts.get("checks", {})
+    title = facts.get("title") or facts.get("working_title") or "Untitled"
+    missing = checks.get("characters_missing") or []
+    if polish(facts):
+        notes = [f"Długość: {checks.get('word_count')} słów przy celu {checks.get('target_length')}."]
+        if missing:
+            notes.append("Brakuje postaci: " + ", ".join(missing))
+        notes.append("Tekst offline: warto dopisać własne szczegóły i rytm zdań.")
+        return {"title": title, "blurb": str(facts.get("premise", ""))[:400], "notes": notes}
+    notes = [f"Length: {checks.get('word_count')} words against a target of {checks.get('target_length')}."]
+    if missing:
+        notes.append("Missing characters: " + ", ".join(missing))
+    notes.append("Written by the offline engine: revise for voice and specific detail before publishing.")
+    return {"title": title, "blurb": str(facts.get("premise", ""))[:400], "notes": notes}
+
+
+BUILDERS: dict[str, Callable[[Facts, random.Random], dict[str, Any]]] = {
+    "brief_interpretation": brief_interpretation,
+    "world_architecture": world_architecture,
+    "character_architecture": character_architecture,
+    "structure_design": structure_design,
+    "segment_plan": segment_plan,
+    "coherence_review": coherence_review,
+    "editorial_review": editorial_review,
+}

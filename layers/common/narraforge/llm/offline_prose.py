@@ -1,0 +1,463 @@
+"""Prose and scripts of the offline engine: readable text built from the plan in the prompt's CONTEXT —
+its characters, place, beats and states — at the requested length, in English or Polish."""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from narraforge.llm import offline_phrases as ph
+from narraforge.llm.offline_lexicon import EN, PL, PL_PLACE_FORMS
+from narraforge.llm.offline_plans import the
+
+VERB_RE = re.compile(r"\{v:([^|}]*)\|([^|}]*)\|([^}]*)\}")
+WORD_RE = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
+PRONOUNS = {
+    "she/her": ("she", "her", "her", "herself"),
+    "he/him": ("he", "him", "his", "himself"),
+    "they/them": ("they", "them", "their", "themself"),
+}
+
+
+def count_words(text: str) -> int:
+    return len(WORD_RE.findall(text))
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    pronouns: str
+    want: str
+    fear: str
+    person: int  # grammatical person in the narration: 1, 2 or 3
+
+    @property
+    def first(self) -> str:
+        return self.name.split()[0]
+
+    def forms(self) -> tuple[str, str, str, str]:
+        """(subject, object, possessive, reflexive) as the narration refers to this character."""
+        if self.person == 1:
+            return "I", "me", "my", "myself"
+        if self.person == 2:
+            return "you", "you", "your", "yourself"
+        _, obj, poss, reflexive = PRONOUNS.get(self.pronouns, PRONOUNS["they/them"])
+        return self.first, obj, poss, reflexive
+
+
+def _cap(sentence: str) -> str:
+    sentence = re.sub(r"\s+", " ", sentence).strip()
+    for i, ch in enumerate(sentence):
+        if ch.isalpha():
+            return sentence[:i] + ch.upper() + sentence[i + 1 :]
+    return sentence
+
+
+class Writer:
+    """Writes one reply. Never repeats a sentence within it; templates rotate so a story stays varied."""
+
+    def __init__(self, facts: dict[str, Any], rng: random.Random) -> None:
+        self.facts = facts
+        self.rng = rng
+        self.pl = facts.get("language") == "pl"
+        self.is_script = facts.get("format") == "script"
+        self.kind = str(facts.get("production_type", "short_story"))
+        genre = str(facts.get("genre", "literary"))
+        self.lex = (PL if self.pl else EN).get(genre, (PL if self.pl else EN)["literary"])
+        segment = facts.get("segment") or {}
+        self.segment = segment
+        bible = facts.get("bible") or {}
+        cast = bible.get("cast") or [
+            {"name": n, "role": "", "pronouns": "they/them"} for n in segment.get("characters", [])
+        ]
+        pov = str(facts.get("pov", "third_limited"))
+        hero_person = 3 if self.is_script else {"first": 1, "second": 2}.get(pov, 3)
+        self.cast = [
+            Person(
+                c["name"],
+                c.get("pronouns", "they/them"),
+                str(c.get("want", "")),
+                str(c.get("fear", "")),
+                hero_person if i == 0 else 3,
+            )
+            for i, c in enumerate(cast)
+        ]
+        names = segment.get("characters") or [c.name for c in self.cast]
+        self.present = [p for p in self.cast if p.name in names] or self.cast[:1]
+        self.place = str(segment.get("place") or (segment.get("entry_state") or {}).get("location") or "")
+        self.senses = list(bible.get("sensory_palette") or []) + list(self.lex["senses"])
+        self.used: set[str] = set()
+        self.objects = rng.sample(self.lex["objects"], k=min(2, len(self.lex["objects"])))
+        self.threats = rng.sample(self.lex["threats"], k=min(2, len(self.lex["threats"])))
+        self.mentioned: set[str] = set()
+        # Each segment draws from its own third of the fixed templates and uses each at most once, so a
+        # story reuses few of them; the open-ended image sentences fill the rest.
+        third = int(facts.get("segment_index") or 0) % 3
+        narration = ph.PL_NARRATION if self.pl else ph.EN_NARRATION
+        lines = ph.PL_DIALOGUE if self.pl else ph.EN_DIALOGUE
+        self.narration = narration if self.pl else [t for j, t in enumerate(narration) if j % 3 == third]
+        # Scripts are mostly dialogue, so they draw on every line template.
+        self.lines = lines if self.pl or self.is_script else [t for j, t in enumerate(lines) if j % 3 == third]
+        rng.shuffle(self.narration)
+        self.cursor = {name: rng.randrange(1000) for name in ("narr", "open", "line", "close", "act", "image")}
+
+    # --- choosing -------------------------------------------------------------------------------------
+    def _rotate(self, key: str, options: list[str]) -> str:
+        """Walk a shuffled-start rotation through the templates, so every one is used before any repeats."""
+        self.cursor[key] += 1 + (self.rng.random() < 0.3)
+        return options[self.cursor[key] % len(options)]
+
+    def _pair(self) -> tuple[Person, Person]:
+        a = self.rng.choice(self.present)
+        others = [p for p in self.present if p is not a] or [p for p in self.cast if p is not a] or [a]
+        return a, self.rng.choice(others)
+
+    def _slots(self, a: Person, b: Person) -> dict[str, str]:
+        obj = self.rng.choice(self.objects)
+        if self.pl:
+            place = self.place or "to miejsce"
+            kind = next((k for k in sorted(PL_PLACE_FORMS, key=len, reverse=True) if place.lower().startswith(k)), None)
+            w_place = f"{PL_PLACE_FORMS[kind][0]}{place[len(kind) :]}" if kind else "na miejscu"
+            do_place = f"{PL_PLACE_FORMS[kind][1]}{place[len(kind) :]}" if kind else "na miejsce"
+            return {
+                "A": a.first if a.person == 3 else "",
+                "B": b.first,
+                "B_first": b.first,
+                "obj": obj,
+                "threat": self.rng.choice(self.lex["threats"]),
+                "sense": self.rng.choice(self.senses),
+                "Sense": _cap(self.rng.choice(self.senses)),
+                "emotion": self.rng.choice(ph.PL_EMOTION),
+                "time_pl": self.rng.choice(ph.PL_TIME),
+                "weather": self.rng.choice(ph.PL_WEATHER),
+                "want": a.want or "przetrwać",
+                "fear": a.fear or "porażka",
+                "w_place": w_place,
+                "W_place": _cap(w_place),
+                "do_place": do_place,
+                "place": place,
+            }
+        a_subj, a_obj, a_poss, a_self = a.forms()
+        b_subj, b_obj, b_poss, _ = b.forms()
+        sense = self.rng.choice(self.senses)
+        weather = self.rng.choice(ph.EN_WEATHER)
+        want = a.want or "to see this through"
+        return {
+            "A": a_subj,
+            "a_obj": a_obj,
+            "a_poss": a_poss,
+            "a_self": a_self,
+            "a_subj_lower": a_subj if a.person != 3 else PRONOUNS.get(a.pronouns, PRONOUNS["they/them"])[0],
+            "B": b_subj,
+            "b_obj": b_obj if b.person != 3 else b.first,
+            "b_poss": b_poss if b.person != 3 else f"{b.first}'s",
+            "B_first": b.first,
+            "place": re.sub(r"^The ", "the ", self.place) or "the old place",
+            "obj": obj,
+            "the_obj": self._short(obj),
+            "obj_head": self._short(obj).split()[-1],
+            "sense": sense,
+            "Sense": _cap(sense),
+            "sense_bare": re.sub(r"^(the|a|an) ", "", sense),
+            "threat": self.rng.choice(self.threats),
+            "emotion": self.rng.choice(ph.EN_EMOTION),
+            "time": self.rng.choice(ph.EN_TIME),
+            "time_short": self.rng.choice(["dawn", "midnight", "Friday", "the tide"]),
+            "weather": weather,
+            "Weather": _cap(weather),
+            "weather_bare": weather,
+            "adj": self.rng.choice(ph.EN_ADJ),
+            "want": want,
+            "want_short": " ".join(want.split()[:6]),
+            "fear": a.fear or "failing",
+            "gesture": self._gesture(a),
+            "gesture_b": self._gesture(b),
+        }
+
+    def _short(self, obj: str) -> str:
+        """The full phrase on first mention, then just 'the <noun>' (as a writer would)."""
+        if obj not in self.mentioned:
+            self.mentioned.add(obj)
+            return the(obj)
+        head = the(obj).split()
+        nouns = [w for w in head[1:] if w not in {"of", "with", "that", "to", "in", "on", "bound", "taped"}]
+        cut = next(
+            (i for i, w in enumerate(head) if w in {"of", "with", "that", "taped", "bound", "in", "nobody"}), None
+        )
+        core = head[1:cut] if cut else head[1:]
+        return "the " + (core[-1] if core else (nouns[-1] if nouns else head[-1]))
+
+    def _gesture(self, who: Person) -> str:
+        _, _, poss, _ = who.forms()
+        subj = who.forms()[0] if who.person != 3 else PRONOUNS.get(who.pronouns, PRONOUNS["they/them"])[0]
+        base = self.rng.choice(ph.EN_GESTURES).format(poss=poss)
+        tail = self.rng.choice(ph.EN_GESTURE_TAILS).format(
+            emotion=self.rng.choice(ph.EN_EMOTION),
+            poss=poss,
+            subj=subj,
+            self=who.forms()[3],
+            the_obj=self._short(self.rng.choice(self.objects)),
+            weather_bare=self.rng.choice(ph.EN_WEATHER),
+        )
+        return f"{base}, {tail}"
+
+    def _fill(self, template: str, a: Person, b: Person) -> str:
+        text = template
+        if self.pl:
+            text = VERB_RE.sub(lambda m: m.group({3: 1, 1: 2, 2: 3}[a.person]), text)
+        return _cap(text.format(**self._slots(a, b)))
+
+    def _sentence(self, key: str, options: list[str], a: Person | None = None, b: Person | None = None) -> str:
+        """A fresh sentence from the rotation; retried with new slots if it was already written."""
+        for attempt in range(12):
+            pa, pb = self._pair()
+            sentence = self._fill(self._rotate(key, options), a or pa, b or pb)
+            if attempt < 11 and self.rng.random() < 0.25 and key == "narr":
+                sentence = self._connect(sentence)
+            if sentence not in self.used:
+                self.used.add(sentence)
+                return sentence
+        return sentence
+
+    def _connect(self, sentence: str) -> str:
+        word = self.rng.choice(ph.PL_CONNECTORS if self.pl else ph.EN_CONNECTORS)
+        keep_cap = sentence.split()[0] in {"I"} or (
+            sentence[:1].isupper() and sentence.split()[0].rstrip(",") in {p.first for p in self.cast}
+        )
+        body = sentence if keep_cap else sentence[:1].lower() + sentence[1:]
+        return f"{word}, {body}"
+
+    # --- building blocks ------------------------------------------------------------------------------
+    def _line(self, speaker: Person, listener: Person) -> tuple[str, bool]:
+        """One spoken line (without quotes) and whether it is a question."""
+        for _ in range(12):
+            core = self._rotate("line", self.lines)
+            question = (
+                core.split()[0]
+                in {"Do", "What", "Why", "How", "Who", "Where", "Is", "Ufasz", "Co", "Kto", "Gdzie", "Jak"}
+                or core.endswith("didn't you")
+                or core.endswith("prawda")
+            )
+            posts = (
+                ph.PL_LINE_POST if self.pl else (ph.EN_LINE_POST_QUESTION if question else ph.EN_LINE_POST_STATEMENT)
+            )
+            pre = self.rng.choice(ph.PL_LINE_PRE if self.pl else ph.EN_LINE_PRE)
+            keep = core.split()[0] in {"I", "I'm", "I'd", "I'll", "I've"} or core.startswith("{")
+            line = pre + (core[:1].lower() + core[1:] if pre and not keep else core)
+            line += self.rng.choice(posts)
+            line = self._fill(line, listener, listener).rstrip()
+            line = line.replace(speaker.first + ", ", "", 1) if line.startswith(speaker.first) else line
+            if line not in self.used:
+                self.used.add(line)
+                return line, question
+        return line, question
+
+    def _exchange(self, turns: int) -> list[str]:
+        a, b = self._pair()
+        out = []
+        for turn in range(turns):
+            speaker, listener = (a, b) if turn % 2 == 0 else (b, a)
+            line, question = self._line(speaker, listener)
+            out.append(self._speech(speaker, listener, line, question))
+        return out
+
+    def _speech(self, speaker: Person, listener: Person, line: str, question: bool) -> str:
+        if self.pl:
+            said = VERB_RE.sub(lambda m: m.group({3: 1, 1: 2, 2: 3}[speaker.person]), self.rng.choice(ph.PL_SAID))
+            who = f" {speaker.first}" if speaker.person == 3 else ""
+            if self.rng.random() < 0.35:
+                gesture = VERB_RE.sub(
+                    lambda m: m.group({3: 1, 1: 2, 2: 3}[speaker.person]), self.rng.choice(ph.PL_GESTURES)
+                )
+                return f"— {line}{'?' if question else '.'} — {said}{who} i {gesture}."
+            return f"— {line}{'?' if question else '.'} — {said}{who}."
+        subj = speaker.forms()[0]
+        end = "?" if question else "."
+        style = self.rng.random()
+        if question or style < 0.3:
+            return (
+                f"{_cap(subj)} {self._gesture(speaker)}. \u201c{line}{end}\u201d"
+                if style < 0.5
+                else (f"\u201c{line}{end}\u201d")
+            )
+        said = self.rng.choice(ph.EN_SAID)
+        return f"\u201c{line},\u201d {subj} {said}."
+
+    def _paragraph(self, sentences: int) -> str:
+        return " ".join(self._narration() for _ in range(sentences))
+
+    def _narration(self) -> str:
+        if self.pl:
+            return self._sentence("narr", self.narration)
+        if self.narration and self.rng.random() < 0.4:
+            a, b = self._pair()
+            sentence = self._fill(self.narration.pop(), a, b)
+            if self.rng.random() < 0.25:
+                sentence = self._connect(sentence)
+            if sentence not in self.used:
+                self.used.add(sentence)
+                return sentence
+        return self._image()
+
+    def _image(self) -> str:
+        """A sentence assembled from independent parts: many combinations, few repeated word pairs."""
+        for _ in range(12):
+            a, b = self._pair()
+            parts = {k: self.rng.choice(v) for k, v in ph.EN_IMAGE_PARTS.items()}
+            adjectives = self.rng.sample(ph.EN_ADJECTIVES, 3)
+            nouns = self.rng.sample(ph.EN_NOUNS, 2)
+            parts.update(
+                adj1=adjectives[0],
+                adj2=adjectives[1],
+                adj3=adjectives[2],
+                noun1=nouns[0],
+                noun2=nouns[1],
+                small_place=self.rng.choice(ph.EN_PLACES_SMALL),
+            )
+            slots = self._slots(a, b)
+            parts.update(
+                A=slots["A"],
+                A_poss_cap=_cap(slots["a_poss"] if a.person != 3 else f"{a.first}'s"),
+                The_obj_cap=_cap(slots["the_obj"]),
+            )
+            sentence = _cap(self._rotate("image", ph.EN_IMAGES).format(**parts))
+            if sentence not in self.used:
+                self.used.add(sentence)
+                return sentence
+        return sentence
+
+    def _beat_text(self, beat: str) -> str:
+        """A planned beat as narration; in first or second person the viewpoint character's name becomes I/you."""
+        hero = self.cast[0] if self.cast else None
+        text = beat.strip()
+        if hero and hero.person in (1, 2) and not self.pl:
+            subj, obj, poss, _ = hero.forms()
+            text = re.sub(rf"^{re.escape(hero.first)}\b", subj, text)
+            text = re.sub(rf"\b{re.escape(hero.first)}'s\b", poss, text)
+            text = re.sub(rf"\b{re.escape(hero.first)}\b", obj, text)
+        return _cap(text if text.endswith((".", "!", "?")) else text + ".")
+
+    # --- whole texts ----------------------------------------------------------------------------------
+    def prose(self, target: int, *, opening: bool, closing: bool) -> str:
+        beats = [b for b in self.segment.get("beats", []) if b] or [""]
+        paras: list[str] = []
+        words = 0
+        per_beat = max(60, target // len(beats))
+        if opening:
+            paras.append(
+                " ".join(self._sentence("open", ph.PL_OPENERS if self.pl else ph.EN_OPENERS) for _ in range(2))
+                + " "
+                + self._paragraph(2)
+            )
+            words += count_words(paras[-1])
+        for i, beat in enumerate(beats):
+            if i and len(beats) > 2 and i == len(beats) // 2 + 1 and target >= 900:
+                paras.append("* * *")
+                paras.append(self._sentence("open", ph.PL_OPENERS if self.pl else ph.EN_OPENERS))
+                words += count_words(paras[-1])
+            goal = min(target - 40, per_beat * (i + 1))
+            if beat:
+                paras.append(self._beat_text(beat) + " " + self._paragraph(self.rng.randint(1, 3)))
+                words += count_words(paras[-1])
+            while words < goal:
+                if self.rng.random() < 0.5:
+                    block = "\n\n".join(self._exchange(self.rng.randint(2, 4)))
+                else:
+                    block = self._paragraph(self.rng.randint(3, 5))
+                paras.append(block)
+                words += count_words(block)
+        if closing:
+            final = self.facts.get("segment_index") == (self.facts.get("segment_count") or 0) - 1
+            pool = (ph.PL_FINAL if self.pl else ph.EN_FINAL) if final else (ph.PL_CLOSERS if self.pl else ph.EN_CLOSERS)
+            paras.append(self._sentence("close", pool))
+        return "\n\n".join(paras)
+
+    def script(self, target: int) -> str:
+        beats = [b for b in self.segment.get("beats", []) if b] or [""]
+        blocks: list[str] = []
+        words = 0
+        per_beat = max(60, target // len(beats))
+        for i, beat in enumerate(beats):
+            blocks.append(self._scene_heading(i))
+            if beat:
+                blocks.append(self._direction(self._beat_text(beat)))
+            goal = min(target - 10, per_beat * (i + 1))
+            words = sum(count_words(b) for b in blocks)
+            while words < goal:
+                if self.rng.random() < 0.3:
+                    blocks.append(self._direction(self._sentence("act", ph.PL_NARRATION if self.pl else ph.EN_ACTION)))
+                else:
+                    a, b = self._pair()
+                    for turn in range(self.rng.randint(2, 4)):
+                        speaker, listener = (a, b) if turn % 2 == 0 else (b, a)
+                        line, question = self._line(speaker, listener)
+                        blocks.append(self._cue(speaker, line + ("?" if question else ".")))
+                words = sum(count_words(b) for b in blocks)
+        return "\n\n".join(blocks)
+
+    def _scene_heading(self, k: int) -> str:
+        place = self.place or "—"
+        number = int(self.facts.get("segment_index", 0)) + 1
+        if self.kind == "screenplay":
+            slot = self.rng.choice(ph.EN_SCRIPT_TIME)
+            if self.pl:
+                return (
+                    f"{self.rng.choice(['WNĘTRZE', 'PLENER'])}. {place.upper()} — {self.rng.choice(['DZIEŃ', 'NOC'])}"
+                )
+            return f"{self.rng.choice(['INT.', 'INT.', 'EXT.'])} {place.upper()} - {slot}"
+        if self.kind == "stage_play":
+            label = "SCENA" if self.pl else "SCENE"
+            return f"{label} {number}.{k + 1}. ({place}.)"
+        sound = self.rng.choice(ph.PL_SOUND if self.pl else ph.EN_SOUND)
+        a, b = self._pair()
+        return self._fill(sound, a, b)
+
+    def _direction(self, text: str) -> str:
+        if self.kind == "screenplay":
+            return text
+        if self.kind == "stage_play":
+            return f"({text})"
+        return f"NARRATOR: {text}"
+
+    def _cue(self, speaker: Person, line: str) -> str:
+        name = speaker.first.upper()
+        if self.kind == "screenplay":
+            paren = ""
+            if self.rng.random() < 0.2:
+                paren = (
+                    "\n("
+                    + self.rng.choice(
+                        ["quietly", "beat", "not looking up", "sharp"]
+                        if not self.pl
+                        else ["cicho", "po chwili", "ostro"]
+                    )
+                    + ")"
+                )
+            return f"{name}{paren}\n{line}"
+        return f"{name}: {line}"
+
+
+def write(facts: dict[str, Any], rng: random.Random) -> str:
+    """The reply to a prose call, by the CONTEXT's task: draft, extend, revise or smooth_seam."""
+    task = facts.get("task", "draft")
+    target = max(30, int(facts.get("target_words") or 300))
+    writer = Writer(facts, rng)
+    if task == "smooth_seam":
+        return smooth_seam(facts, writer)
+    if writer.is_script:
+        return writer.script(target)
+    return writer.prose(target, opening=task != "extend", closing=True)
+
+
+def smooth_seam(facts: dict[str, Any], writer: Writer) -> str:
+    """Keep the opening and make the transition explicit with one bridging sentence in the story's terms."""
+    opening = str(facts.get("opening", ""))
+    if writer.is_script or not opening:
+        return opening
+    if writer.pl:
+        bridge = writer._fill("{Sense} zostaje jeszcze na chwilę, zanim wszystko rusza dalej.", *writer._pair())
+    else:
+        bridge = writer._fill("The echo of what had just happened stayed with {A} as {time} came on.", *writer._pair())
+    return f"{bridge} {opening}"

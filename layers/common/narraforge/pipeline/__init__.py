@@ -1,0 +1,1 @@
+"""The ten-stage pipeline: stage contract, stage registry, stages, prompts and metrics."""

@@ -1,0 +1,33 @@
+"""The stage runner's entry: one invocation runs one stage, one segment, or a lifecycle step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from narraforge.enums import Stage
+from narraforge.llm.base import ValidationFailed
+from narraforge.llm.factory import provider_for
+from narraforge.observability import logger
+from narraforge.pipeline import lifecycle
+from narraforge.pipeline.runner import load_job, run_stage
+
+
+def handle(event: dict[str, Any]) -> dict[str, Any]:
+    action = event.get("action")
+    user_id, job_id = event.get("user_id"), event.get("job_id")
+    if not isinstance(user_id, str) or not isinstance(job_id, str):
+        raise ValidationFailed("event needs job_id and user_id")
+    logger.append_keys(job_id=job_id, stage=event.get("stage", action))
+    if action == "prepare":
+        return lifecycle.prepare(user_id, job_id)
+    if action == "record_failure":
+        return lifecycle.record_failure(user_id, job_id, event.get("error") or {})
+    if action == "stage":
+        try:
+            stage = Stage(event["stage"])
+        except (KeyError, ValueError) as exc:
+            raise ValidationFailed(f"unknown stage {event.get('stage')!r}") from exc
+        job = load_job(user_id, job_id)
+        segment = event.get("segment")
+        return run_stage(job, stage, provider_for(job_id), segment=int(segment) if segment is not None else None)
+    raise ValidationFailed(f"unknown action {action!r}")

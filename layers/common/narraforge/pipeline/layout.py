@@ -1,0 +1,79 @@
+"""How a brief is cut into acts and segments, and the tunables of the stages.
+
+Sizes are computed in code, never left to the model, so segment targets always sum to the
+brief's target length and every prompt stays bounded whatever the length of the work.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+from narraforge.enums import ProductionType
+
+SCRIPT_TYPES = frozenset({ProductionType.SCREENPLAY, ProductionType.STAGE_PLAY, ProductionType.PODCAST_SCRIPT})
+CHAPTERED_TYPES = frozenset({ProductionType.NOVELLA, ProductionType.NOVEL, ProductionType.EPIC_SAGA})
+
+SEGMENT_WORDS = 1000  # one drafting call writes about this much: long enough for a scene, short enough to stay sharp
+PLAN_CHUNK = 6  # segments planned per call, so an act's plan is never truncated
+JUDGE_WINDOW = 4  # segments judged per coherence call, so the judge's prompt stays bounded
+MAX_REVISIONS = 3  # stage 7 rewrites at most this many flagged segments, once each
+EXTEND_BELOW = 0.8  # a draft under this share of its target gets one extension call
+SEAM_WORDS = 160  # words of a segment's opening that stylization may rewrite
+CLOSING_WORDS = 160  # words of the previous segment's ending shown at a seam
+MAX_WORD_CHANGE = 0.15  # stylization keeps the original when a rewrite changes length more than this
+
+
+def _env_number(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    try:
+        return float(raw) if raw else default
+    except ValueError:
+        return default
+
+
+def sequential_max_words() -> int:
+    """Works up to this length are drafted one segment after another (Map concurrency 1)."""
+    return int(_env_number("NARRAFORGE_SEQUENTIAL_MAX_WORDS", 6000))
+
+
+def revision_bar() -> float:
+    """Stage 7 revises flagged segments when the judged overall score is under this bar."""
+    return _env_number("NARRAFORGE_REVISION_BAR", 0.7)
+
+
+def is_script(production_type: ProductionType) -> bool:
+    return production_type in SCRIPT_TYPES
+
+
+def drafting_mode(target_length: int) -> str:
+    return "sequential" if target_length <= sequential_max_words() else "parallel"
+
+
+def segment_targets(target_length: int) -> list[int]:
+    """Even split into ~SEGMENT_WORDS pieces; the remainder goes to the first segments so the sum is exact."""
+    count = max(1, round(target_length / SEGMENT_WORDS))
+    base, extra = divmod(target_length, count)
+    return [base + (1 if i < extra else 0) for i in range(count)]
+
+
+def act_count(segment_count: int) -> int:
+    """Three acts for most works, up to six for very long ones; never more acts than segments."""
+    if segment_count <= 30:
+        return min(3, segment_count)
+    return max(3, min(6, math.ceil(segment_count / 20)))
+
+
+def act_sizes(segment_count: int) -> list[int]:
+    """Segments per act: the middle acts take the remainder, as the middle of a story is the longest."""
+    acts = act_count(segment_count)
+    base, extra = divmod(segment_count, acts)
+    sizes = [base] * acts
+    middle = list(range(1, acts - 1)) or list(range(acts))
+    for i in range(extra):
+        sizes[middle[i % len(middle)]] += 1
+    return sizes
+
+
+def chunks(items: list[int], size: int) -> list[list[int]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]

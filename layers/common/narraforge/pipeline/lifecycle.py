@@ -1,0 +1,65 @@
+"""The pipeline's bookends: `prepare` (start or resume) and the failure recorder."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, UpdateError
+
+from narraforge.data import s3
+from narraforge.data.base import utcnow
+from narraforge.data.models import JobItem
+from narraforge.enums import JobStatus, Stage
+from narraforge.llm.base import JobCancelled
+from narraforge.observability import logger
+from narraforge.pipeline.runner import completed_stages, load_job
+from narraforge.services.job_state import ACTIVE, status_actions, status_in
+from narraforge.services.jobs import fail_and_refund
+
+
+def prepare(user_id: str, job_id: str) -> dict[str, Any]:
+    """QUEUED → RUNNING, and where to start: the first stage without a checkpoint."""
+    job = load_job(user_id, job_id)
+    if job.status == JobStatus.COMPLETED.value:
+        return {"resume_from": "done", "segments": []}
+    actions = status_actions(user_id, JobStatus.RUNNING)
+    if job.started_at is None:
+        actions.append(JobItem.started_at.set(utcnow()))
+    try:
+        job.update(actions=actions, condition=status_in(ACTIVE))
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            raise JobCancelled(f"job is {job.status}") from exc
+        raise
+    done = completed_stages(job_id)
+    resume_from = next((stage for stage in Stage if stage not in done), None)
+    segments: list[int] = []
+    if Stage.SEGMENT_PLANNING in done:
+        plan = s3.get_json(s3.stage_key(job_id, Stage.SEGMENT_PLANNING.number, Stage.SEGMENT_PLANNING.value))
+        segments = list(range(len(plan["segments"])))
+    logger.info("job prepared", extra={"job_id": job_id, "resume_from": getattr(resume_from, "value", "done")})
+    return {"resume_from": resume_from.value if resume_from else "done", "segments": segments}
+
+
+def record_failure(user_id: str, job_id: str, error: dict[str, Any]) -> dict[str, Any]:
+    """Catch target: FAILED with the stage and the reason; can_resume follows from the status."""
+    error_type, message = _describe(error)
+    try:
+        job = JobItem.get(*JobItem.key(user_id, job_id), consistent_read=True)
+    except DoesNotExist:
+        return {"recorded": False}
+    stage = job.current_stage or "prepare"
+    recorded = fail_and_refund(job, f"{stage}: {error_type}: {message}"[:1000], allowed=ACTIVE, stage=stage)
+    logger.error("job failed", extra={"job_id": job_id, "stage": stage, "error_type": error_type})
+    return {"recorded": recorded}
+
+
+def _describe(error: dict[str, Any]) -> tuple[str, str]:
+    error_type = str(error.get("Error") or "Unknown")
+    cause = error.get("Cause") or ""
+    try:
+        parsed = json.loads(cause)
+        return str(parsed.get("errorType") or error_type), str(parsed.get("errorMessage") or "")
+    except (ValueError, AttributeError):
+        return error_type, str(cause)

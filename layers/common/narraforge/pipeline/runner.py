@@ -1,0 +1,279 @@
+"""The stage contract (DESIGN §7), in one place every stage goes through:
+
+1. a stage (or segment) whose checkpoint exists returns without work — Retry, resume and duplicate
+   invocations are safe and never billed twice;
+2. a cancelled job stops with `JobCancelled`; the cost cap is checked before every LLM call;
+3. output goes to S3 first, then one transaction writes the checkpoint and updates the job head,
+   conditional on the job still RUNNING — a late write of a cancelled job is dropped;
+4. errors are typed so the state machine can retry or record them.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from botocore.exceptions import ClientError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+
+from narraforge.config import get_settings
+from narraforge.data import keys, s3
+from narraforge.data.base import utcnow
+from narraforge.data.models import CheckpointItem, JobItem
+from narraforge.data.transactions import Transaction
+from narraforge.enums import JobStatus, Stage
+from narraforge.llm.base import BudgetExceeded, Completion, JobCancelled, Message, Provider
+from narraforge.llm.pricing import cost_of
+from narraforge.observability import logger, metrics
+from narraforge.pipeline.context import ModelRole
+from narraforge.pipeline.stages import STAGES
+from narraforge.schemas.briefs import ProductionBrief
+
+MAP_STAGES = (Stage.SEGMENT_GENERATION, Stage.LANGUAGE_STYLIZATION)
+
+
+@dataclass
+class StageUsage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    calls: int = 0
+
+
+@dataclass
+class JobStageContext:
+    """The runner's StageContext: reads earlier outputs from S3, calls the provider, counts usage."""
+
+    job: JobItem
+    stage: Stage
+    segment: int | None
+    provider: Provider
+    instructions: str | None = None
+    usage: StageUsage = field(default_factory=StageUsage)
+    _outputs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def job_id(self) -> str:
+        return self.job.job_id
+
+    @cached_property
+    def brief(self) -> ProductionBrief:
+        return ProductionBrief.model_validate(self.job.brief)
+
+    def output_of(self, stage: Stage) -> dict[str, Any]:
+        key = s3.stage_key(self.job_id, stage.number, stage.value)
+        if key not in self._outputs:
+            self._outputs[key] = s3.get_json(key)
+        return self._outputs[key]
+
+    def segment_output(self, stage: Stage, index: int) -> dict[str, Any] | None:
+        try:
+            return s3.get_json(s3.segment_key(self.job_id, stage.number, index))
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("NoSuchKey", "404"):
+                return None
+            raise
+
+    def segment_outputs(self, stage: Stage) -> list[dict[str, Any]]:
+        count = segment_count(self)
+        return [s3.get_json(s3.segment_key(self.job_id, stage.number, i)) for i in range(count)]
+
+    def complete(
+        self,
+        role: ModelRole,
+        messages: list[Message],
+        *,
+        max_tokens: int,
+        temperature: float = 0.7,
+        json_schema: dict[str, Any] | None = None,
+    ) -> Completion:
+        head = _reload(self.job)
+        if head.status != JobStatus.RUNNING.value:
+            raise JobCancelled(f"job is {head.status}")
+        cap = get_settings().job_cost_cap_usd
+        spent = float(head.actual_cost_usd or 0) + self.usage.cost_usd
+        if spent >= cap:
+            raise BudgetExceeded(f"job cost cap of ${cap:.2f} reached (spent ${spent:.4f})")
+        model = _model_for(role)
+        started = time.perf_counter()
+        completion = self.provider.complete(
+            messages, model=model, max_tokens=max_tokens, temperature=temperature, json_schema=json_schema
+        )
+        self.usage.calls += 1
+        self.usage.prompt_tokens += completion.usage.prompt_tokens
+        self.usage.completion_tokens += completion.usage.completion_tokens
+        self.usage.cost_usd += cost_of(completion.model, completion.usage, provider=self.provider.name)
+        logger.debug(
+            "llm call",
+            extra={
+                "model": model,
+                "role": role.value,
+                "seconds": round(time.perf_counter() - started, 3),
+                "prompt_tokens": completion.usage.prompt_tokens,
+                "completion_tokens": completion.usage.completion_tokens,
+            },
+        )
+        return completion
+
+
+def _model_for(role: ModelRole) -> str:
+    settings = get_settings()
+    return {
+        ModelRole.PLANNING: settings.planning_model,
+        ModelRole.PROSE: settings.prose_model,
+        ModelRole.JUDGING: settings.judging_model,
+    }[role]
+
+
+def _reload(job: JobItem) -> JobItem:
+    return JobItem.get(job.pk, job.sk, consistent_read=True)
+
+
+def segment_count(ctx: JobStageContext) -> int:
+    return len(ctx.output_of(Stage.SEGMENT_PLANNING)["segments"])
+
+
+def load_job(user_id: str, job_id: str) -> JobItem:
+    try:
+        return JobItem.get(*JobItem.key(user_id, job_id), consistent_read=True)
+    except DoesNotExist as exc:
+        raise JobCancelled(f"job {job_id} no longer exists") from exc
+
+
+def checkpoint_exists(job_id: str, sk: str) -> bool:
+    try:
+        CheckpointItem.get(keys.job_pk(job_id), sk, consistent_read=True)
+    except DoesNotExist:
+        return False
+    return True
+
+
+def completed_stages(job_id: str) -> set[Stage]:
+    rows = CheckpointItem.query(keys.job_pk(job_id), CheckpointItem.sk.startswith("STAGE#"), consistent_read=True)
+    return {Stage(row.stage) for row in rows}
+
+
+def progress_through(stage: Stage) -> float:
+    """Percent done when `stage` is complete: the sum of the stage weights up to it."""
+    total = 0.0
+    for candidate in Stage:
+        total += STAGES[candidate].weight
+        if candidate is stage:
+            return round(total, 4)
+    return 100.0
+
+
+def run_stage(
+    job: JobItem,
+    stage: Stage,
+    provider: Provider,
+    *,
+    segment: int | None = None,
+) -> dict[str, Any]:
+    """Runs one stage, one segment of a Map stage, or (no segment) a Map stage's finalize step."""
+    sk = keys.segment_sk(stage.number, segment) if segment is not None else keys.stage_sk(stage.number)
+    ctx = JobStageContext(job=job, stage=stage, segment=segment, provider=provider)
+    if checkpoint_exists(job.job_id, sk):
+        logger.info("checkpoint exists; skipping", extra={"segment": segment})
+        return _result(ctx)
+    mark_started(job, stage)
+    spec = STAGES[stage]
+    started = time.perf_counter()
+    if stage is Stage.OUTPUT_PROCESSING:
+        from narraforge.services.narratives import publish
+
+        publish(ctx, sk, started)
+        return _result(ctx)
+    if segment is not None:
+        output = spec.run_segment(ctx, segment)  # type: ignore[misc]
+        key = s3.segment_key(job.job_id, stage.number, segment)
+    elif stage in MAP_STAGES:
+        output = spec.finalize(ctx) if spec.finalize else {}
+        key = s3.stage_key(job.job_id, stage.number, stage.value)
+    else:
+        output = spec.run(ctx)  # type: ignore[misc]
+        key = s3.stage_key(job.job_id, stage.number, stage.value)
+    s3.put_json(key, output)
+    ctx._outputs[key] = output
+    duration = time.perf_counter() - started
+    commit_checkpoint(ctx, sk, key, duration)
+    metrics.add_metric(name="StageDurationSeconds", unit="Seconds", value=duration)
+    return _result(ctx)
+
+
+def mark_started(job: JobItem, stage: Stage) -> None:
+    """Shows the stage in progress as `current_stage` (conditional: a cancelled job stays cancelled)."""
+    try:
+        job.update(
+            actions=[JobItem.current_stage.set(stage.value), JobItem.updated_at.set(utcnow())],
+            condition=JobItem.status == JobStatus.RUNNING.value,
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            raise JobCancelled("job is no longer running") from exc
+        raise
+
+
+def checkpoint_item(ctx: JobStageContext, sk: str, key: str, duration: float) -> CheckpointItem:
+    return CheckpointItem(
+        keys.job_pk(ctx.job_id),
+        sk,
+        job_id=ctx.job_id,
+        stage=ctx.stage.value,
+        segment=ctx.segment,
+        s3_key=key,
+        prompt_tokens=ctx.usage.prompt_tokens,
+        completion_tokens=ctx.usage.completion_tokens,
+        cost_usd=round(ctx.usage.cost_usd, 8),
+        llm_calls=ctx.usage.calls,
+        duration_seconds=round(duration, 3),
+    )
+
+
+def head_actions(ctx: JobStageContext) -> list[Any]:
+    """Job-head changes of a finished stage or segment: usage ADDs, progress, current stage."""
+    tokens = ctx.usage.prompt_tokens + ctx.usage.completion_tokens
+    actions: list[Any] = [
+        JobItem.tokens_used.add(tokens),
+        JobItem.actual_cost_usd.add(round(ctx.usage.cost_usd, 8)),
+        JobItem.current_stage.set(ctx.stage.value),
+        JobItem.updated_at.set(utcnow()),
+    ]
+    if ctx.segment is not None:
+        share = STAGES[ctx.stage].weight / max(segment_count(ctx), 1)
+        actions.append(JobItem.progress_percentage.add(round(share, 4)))
+    else:
+        actions += [
+            JobItem.progress_percentage.set(progress_through(ctx.stage)),
+            JobItem.completed_stages.set(JobItem.completed_stages.append([ctx.stage.value])),
+        ]
+    return actions
+
+
+def commit_checkpoint(ctx: JobStageContext, sk: str, key: str, duration: float) -> None:
+    tx = Transaction()
+    try:
+        with tx:
+            tx.save("checkpoint", checkpoint_item(ctx, sk, key, duration),
+                    condition=CheckpointItem.pk.does_not_exist())
+            tx.update("job", ctx.job, actions=head_actions(ctx), condition=JobItem.status == JobStatus.RUNNING.value)
+    except TransactWriteError as exc:
+        failed = tx.failed(exc)
+        if "checkpoint" in failed:
+            logger.info("checkpoint written by a concurrent invocation; not billed twice")
+            return
+        if "job" in failed:
+            raise JobCancelled("job is no longer running; the stage's write was dropped") from exc
+        raise
+
+
+def _result(ctx: JobStageContext) -> dict[str, Any]:
+    """What the state machine receives: small (ids and counts), never the text."""
+    result: dict[str, Any] = {"stage": ctx.stage.value}
+    if ctx.stage is Stage.SEGMENT_PLANNING and ctx.segment is None:
+        result["segments"] = list(range(segment_count(ctx)))
+    if ctx.segment is not None:
+        result["segment"] = ctx.segment
+    return result

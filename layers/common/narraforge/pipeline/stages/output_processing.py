@@ -1,0 +1,81 @@
+"""Stage 10: assemble the delivered narrative (text, metadata, quality metrics); persistence is the runner's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from narraforge.enums import Stage
+from narraforge.pipeline import metrics
+from narraforge.pipeline.context import AssembledNarrative, StageContext
+from narraforge.pipeline.prompts.output_processing import heading, separator
+from narraforge.pipeline.stages.calls import characters, final_texts, interpretation, plans, world
+from narraforge.pipeline.text import word_count
+
+
+def _body(ctx: StageContext, texts: list[str]) -> str:
+    """Segments joined with chapter/act headings or scene breaks, as the production type reads."""
+    parts: list[str] = []
+    last_act = None
+    for plan, text in zip(plans(ctx), texts, strict=True):
+        head = heading(
+            ctx.brief, index=plan["index"], title=plan["title"], act=plan["act"], new_act=plan["act"] != last_act
+        )
+        if head:
+            parts.append(head)
+        elif parts and separator(ctx.brief):
+            parts.append(separator(ctx.brief))
+        parts.append(text.strip())
+        last_act = plan["act"]
+    return "\n\n".join(parts) + "\n"
+
+
+def assemble(ctx: StageContext) -> AssembledNarrative:
+    brief = ctx.brief
+    texts = final_texts(ctx)
+    text = _body(ctx, texts)
+    cast = characters(ctx)
+    coherence = ctx.output_of(Stage.COHERENCE_VALIDATION)
+    editorial = ctx.output_of(Stage.EDITORIAL_REVIEW)
+    computed = metrics.compute(
+        text, target_length=brief.target_length, character_names=[c["name"] for c in cast], language=brief.language
+    )
+    quality = {
+        **computed,
+        **coherence["scores"],
+        "judge_reasons": coherence["reasons"],
+        "revised_segments": coherence["revised_segments"],
+    }
+    structure = ctx.output_of(Stage.STRUCTURE_DESIGN)
+    metadata = {
+        "world": world(ctx),
+        "characters": cast,
+        "structure": structure,
+        "segments": [
+            {
+                "index": p["index"],
+                "act": p["act"],
+                "title": p["title"],
+                "target_words": p["target_words"],
+                "word_count": word_count(t),
+            }
+            for p, t in zip(plans(ctx), texts, strict=True)
+        ],
+        "engine": interpretation(ctx)["engine"],
+        "blurb": editorial["blurb"],
+        "editorial_notes": editorial["notes"],
+        "language": brief.language,
+        "production_type": brief.production_type.value,
+        "genre": brief.genre.value,
+    }
+    return AssembledNarrative(
+        title=editorial["title"],
+        text=text,
+        word_count=computed["word_count"],
+        metadata=metadata,
+        quality_metrics=quality,
+    )
+
+
+def run(ctx: StageContext) -> dict[str, Any]:
+    narrative = assemble(ctx)
+    return {"title": narrative.title, "word_count": narrative.word_count, "quality_metrics": narrative.quality_metrics}

@@ -1,0 +1,45 @@
+"""The production brief: what a user asks the pipeline to write (DESIGN §6)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from narraforge.enums import Genre, ProductionType
+
+# Sensible target lengths per production type, in words (the API refuses briefs outside them).
+LENGTH_RANGES: dict[ProductionType, tuple[int, int]] = {
+    ProductionType.SHORT_STORY: (100, 20_000),
+    ProductionType.NOVELLA: (10_000, 60_000),
+    ProductionType.NOVEL: (30_000, 200_000),
+    ProductionType.EPIC_SAGA: (60_000, 200_000),
+    ProductionType.SCREENPLAY: (1_000, 40_000),
+    ProductionType.STAGE_PLAY: (1_000, 40_000),
+    ProductionType.PODCAST_SCRIPT: (300, 20_000),
+}
+
+LANGUAGES = {"en": "English", "pl": "Polish"}
+
+
+class ProductionBrief(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    production_type: ProductionType = Field(examples=["short_story"])
+    genre: Genre = Field(examples=["fantasy"])
+    subject: str = Field(min_length=10, max_length=1000,
+                         examples=["A wizard apprentice discovers forbidden magic"])
+    style_instructions: str = Field("", max_length=2000, examples=["Dark and mysterious tone"])
+    target_length: int = Field(1500, ge=100, le=200_000, description="Target length in words")
+    character_count: int = Field(3, ge=1, le=20, description="Exactly this many named characters")
+    setting_period: str = Field("", max_length=200, examples=["a timeless medieval realm"])
+    pov: str = Field("third_limited", pattern=r"^(first|second|third_limited|third_omniscient)$")
+    language: str = Field("en", pattern=r"^(en|pl)$")
+    title: str | None = Field(None, max_length=200)
+
+    @model_validator(mode="after")
+    def _length_fits_the_type(self) -> ProductionBrief:
+        low, high = LENGTH_RANGES[self.production_type]
+        if not low <= self.target_length <= high:
+            raise ValueError(
+                f"target_length for {self.production_type.value} must be between {low} and {high} words"
+            )
+        return self

@@ -1,0 +1,67 @@
+"""Job requests and responses; field names follow the reference API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from narraforge.enums import JobStatus
+from narraforge.schemas.briefs import ProductionBrief
+from narraforge.schemas.common import RequestModel
+
+
+class JobCreateRequest(RequestModel):
+    project_id: str = Field(min_length=1, max_length=64)
+    production_brief: ProductionBrief
+
+
+class StageUsage(BaseModel):
+    stage: str
+    llm_calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+    duration_seconds: float
+    completed_at: datetime
+
+
+class JobStatusResponse(BaseModel):
+    id: str
+    status: JobStatus
+    current_stage: str | None
+    completed_stages: list[str]
+    progress_percentage: float
+    estimated_cost_usd: float
+    actual_cost_usd: float
+    can_resume: bool
+    narrative_id: str | None
+    error_message: str | None
+    updated_at: datetime
+
+
+class JobResponse(BaseModel):
+    id: str
+    user_id: str
+    project_id: str
+    status: JobStatus
+    production_brief: ProductionBrief
+    current_stage: str | None
+    completed_stages: list[str]
+    progress_percentage: float
+    estimated_cost_usd: float
+    actual_cost_usd: float
+    tokens_used: int
+    started_at: datetime | None
+    completed_at: datetime | None
+    duration_seconds: float | None
+    error_message: str | None
+    failed_stage: str | None
+    retry_count: int
+    can_resume: bool
+    execution_arn: str | None
+    narrative_id: str | None
+    provider: str | None = Field(None, description='"offline" when the offline engine wrote it')
+    stages: list[StageUsage] = Field(default_factory=list, description="Per-stage tokens, cost and timing")
+    created_at: datetime
+    updated_at: datetime

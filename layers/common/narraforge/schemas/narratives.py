@@ -1,0 +1,50 @@
+"""Narrative responses; field names follow the reference API (DESIGN §6)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from narraforge.enums import Genre, ProductionType
+
+
+class NarrativeResponse(BaseModel):
+    """A list item: everything but the text."""
+
+    id: str
+    user_id: str
+    project_id: str
+    job_id: str
+    title: str
+    production_type: ProductionType
+    genre: Genre
+    word_count: int
+    overall_quality_score: float | None
+    generation_cost_usd: float
+    tokens_used: int
+    version: int
+    view_count: int
+    download_count: int
+    created_at: datetime
+
+
+class NarrativeDetailResponse(NarrativeResponse):
+    narrative_text: str
+    narrative_metadata: dict[str, Any] = Field(description="world, characters, structure, segments, engine")
+    quality_metrics: dict[str, Any]
+    parent_narrative_id: str | None
+    exported_formats: list[str]
+    updated_at: datetime
+
+
+class NarrativeVersionResponse(BaseModel):
+    version: int
+    created_at: datetime
+    word_count: int
+    overall_score: float | None
+    job_id: str
+    parent_version: int | None
+    instructions: str | None
+    is_current: bool

@@ -1,0 +1,32 @@
+"""Usage: this month's consumption against the plan, and the per-job bill."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from narraforge.enums import Tier
+from narraforge.schemas.common import Page
+
+
+class UsageLogEntry(BaseModel):
+    id: str
+    job_id: str
+    narrative_id: str | None
+    tokens_used: int
+    cost_usd: float
+    stages: dict[str, Any]
+    created_at: datetime
+
+
+class UsageResponse(BaseModel):
+    month: str
+    subscription_tier: Tier
+    generations_used: int
+    generation_limit: int | None
+    cost_used_usd: float
+    cost_limit_usd: float | None
+    resets_at: datetime
+    log: Page[UsageLogEntry]

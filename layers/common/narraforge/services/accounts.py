@@ -1,0 +1,79 @@
+"""Account deletion: everything the user owns, in DynamoDB and S3, is removed."""
+
+from __future__ import annotations
+
+import time
+
+from pynamodb.exceptions import DoesNotExist
+
+from narraforge.data import keys
+from narraforge.data.base import BaseItem
+from narraforge.data.models import (
+    EmailMarkerItem,
+    JobItem,
+    NarrativeItem,
+    OAuthIdentityItem,
+    OAuthLinkItem,
+    ProjectItem,
+    RateWindowItem,
+    StatsItem,
+    UsageItem,
+    UsageLogItem,
+)
+from narraforge.data.transactions import Transaction
+from narraforge.errors import Unauthorized
+from narraforge.observability import logger
+from narraforge.security import passwords
+from narraforge.services import cascade, narratives, projects
+from narraforge.services.auth import CurrentUser
+
+
+def delete_account(current: CurrentUser, password: str | None) -> None:
+    """Re-checks the password (OAuth-only accounts have none and confirm with their session alone),
+    then removes projects (with their jobs, narratives, versions, exports and S3 objects), usage logs,
+    sessions, refresh tokens, rate windows, the email marker and the profile."""
+    user = current.user
+    if user.password_hash and not passwords.verify_password(password or "", user.password_hash):
+        raise Unauthorized("Password is incorrect")
+    uid = user.user_id
+    owned = list(BaseItem.query(keys.user_pk(uid)))
+    project_count = 0
+    for item in owned:
+        if isinstance(item, ProjectItem):
+            projects.delete(uid, item.project_id)
+            project_count += 1
+    for item in BaseItem.query(keys.user_pk(uid)):  # anything left outside a project
+        if isinstance(item, JobItem):
+            cascade.delete_job_tree(item)
+        elif isinstance(item, NarrativeItem):
+            narratives.delete_with_project(item)
+    leftovers: list[BaseItem] = list(BaseItem.query(keys.user_pk(uid)))
+    for usage in (i for i in leftovers if isinstance(i, UsageItem)):
+        month = usage.sk.removeprefix("USAGE#")
+        leftovers += list(UsageLogItem.query(keys.usage_log_pk(uid, month)))
+    leftovers += [OAuthIdentityItem(*OAuthIdentityItem.key(link.provider, link.subject))
+                  for link in leftovers if isinstance(link, OAuthLinkItem)]
+    leftovers += list(BaseItem.gsi1.query(keys.user_tokens_gsi1pk(uid)))
+    leftovers += _rate_windows(uid)
+    with BaseItem.batch_write() as batch:
+        for item in leftovers:
+            if not (item.pk == keys.user_pk(uid) and item.sk == keys.PROFILE_SK):
+                batch.delete(item)
+    with Transaction() as tx:
+        tx.delete("email", EmailMarkerItem(*EmailMarkerItem.key(user.email)))
+        tx.delete("user", user)
+        tx.update("stats", StatsItem(*StatsItem.key()), actions=[StatsItem.users.add(-1), StatsItem.tag()])
+    logger.info("account deleted", extra={"user_id": uid, "projects": project_count})
+
+
+def _rate_windows(uid: str) -> list[BaseItem]:
+    """Current and previous windows of the per-user limits (older ones have expired by TTL)."""
+    window = int(time.time() // 60)
+    found: list[BaseItem] = []
+    for subject in (f"user:{uid}", f"generate:{uid}"):
+        for w in (window - 1, window):
+            try:
+                found.append(RateWindowItem.get(keys.rate_pk(subject, w), keys.RATE_SK))
+            except DoesNotExist:
+                continue
+    return found

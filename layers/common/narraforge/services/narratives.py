@@ -1,0 +1,260 @@
+"""Narratives: publishing a finished job (stage 10) and the API's reads and deletes."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+
+from narraforge.data import keys, s3
+from narraforge.data.base import utcnow
+from narraforge.data.models import (
+    CheckpointItem,
+    JobItem,
+    NarrativeItem,
+    NarrativeVersionItem,
+    ProjectItem,
+    StatsItem,
+    UsageItem,
+    UsageLogItem,
+)
+from narraforge.data.transactions import Transaction
+from narraforge.enums import Genre, JobStatus, ProductionType
+from narraforge.errors import NotFound
+from narraforge.observability import logger, metrics
+from narraforge.schemas.narratives import NarrativeDetailResponse, NarrativeResponse, NarrativeVersionResponse
+from narraforge.services.cascade import delete_narrative_tree
+from narraforge.services.job_state import status_actions
+from narraforge.services.pagination import PageResult, fetch_page
+
+if TYPE_CHECKING:
+    from narraforge.pipeline.runner import JobStageContext
+
+NOT_FOUND = "Narrative not found"
+
+
+def publish(ctx: JobStageContext, sk: str, started: float) -> None:
+    """Stage 10: assemble, store text and metadata in S3, then one transaction that completes the job
+    and writes the narrative head, version 1, project stats, usage and the usage log — all or nothing.
+
+    The first version of a job's narrative takes the job's id as its id, so a retried stage 10
+    rewrites the same S3 keys instead of orphaning objects."""
+    from narraforge.pipeline.runner import checkpoint_item, head_actions
+    from narraforge.pipeline.stages.output_processing import assemble
+
+    job = ctx.job
+    assembled = assemble(ctx)
+    narrative_id = job.job_id
+    version = 1
+    text_key = s3.narrative_text_key(narrative_id, version)
+    metadata_key = s3.narrative_metadata_key(narrative_id, version)
+    s3.put_text(text_key, assembled.text)
+    s3.put_json(metadata_key, assembled.metadata)
+    stage_key = s3.stage_key(job.job_id, ctx.stage.number, ctx.stage.value)
+    s3.put_json(stage_key, {"narrative_id": narrative_id, "version": version, "word_count": assembled.word_count})
+
+    job_cost = round(float(job.actual_cost_usd or 0) + ctx.usage.cost_usd, 8)
+    job_tokens = int(job.tokens_used or 0) + ctx.usage.prompt_tokens + ctx.usage.completion_tokens
+    brief = ctx.brief
+    score = assembled.quality_metrics.get("overall_score")
+    now = utcnow()
+    head = NarrativeItem(
+        *NarrativeItem.key(job.user_id, narrative_id), narrative_id=narrative_id, user_id=job.user_id,
+        project_id=job.project_id, job_id=job.job_id, title=assembled.title,
+        production_type=brief.production_type.value, genre=brief.genre.value, word_count=assembled.word_count,
+        overall_quality_score=score, generation_cost_usd=job_cost, tokens_used=job_tokens, version=version,
+        gsi1pk=keys.project_gsi1pk(job.project_id), gsi1sk=keys.narrative_sk(narrative_id),
+        gsi2pk=keys.narrative_genre_gsi2pk(job.user_id, brief.genre.value), gsi2sk=narrative_id,
+        created_at=now, updated_at=now,
+    )
+    version_item = NarrativeVersionItem(
+        *NarrativeVersionItem.key(narrative_id, version), narrative_id=narrative_id, number=version,
+        job_id=job.job_id, text_key=text_key, metadata_key=metadata_key, word_count=assembled.word_count,
+        quality_metrics=assembled.quality_metrics, created_at=now,
+    )
+    stage_costs = {c.stage: {"tokens": int(c.prompt_tokens + c.completion_tokens), "cost_usd": float(c.cost_usd),
+                             "llm_calls": int(c.llm_calls)}
+                   for c in CheckpointItem.query(keys.job_pk(job.job_id), CheckpointItem.sk.startswith("STAGE#"))}
+    log = UsageLogItem(keys.usage_log_pk(job.user_id, job.usage_month), keys.new_id(), job_id=job.job_id,
+                       narrative_id=narrative_id, tokens_used=job_tokens, cost_usd=job_cost, stages=stage_costs)
+    duration = time.perf_counter() - started
+    job_actions = [*head_actions(ctx), *status_actions(job.user_id, JobStatus.COMPLETED, touch=False),
+                   JobItem.narrative_id.set(narrative_id), JobItem.completed_at.set(now)]
+    tx = Transaction()
+    try:
+        with tx:
+            tx.save("checkpoint", checkpoint_item(ctx, sk, stage_key, duration),
+                    condition=CheckpointItem.pk.does_not_exist())
+            tx.update("job", job, actions=job_actions, condition=JobItem.status == JobStatus.RUNNING.value)
+            tx.save("narrative", head, condition=NarrativeItem.pk.does_not_exist())
+            tx.save("version", version_item, condition=NarrativeVersionItem.pk.does_not_exist())
+            tx.update("project", ProjectItem(*ProjectItem.key(job.user_id, job.project_id)),
+                      actions=[ProjectItem.narrative_count.add(1),
+                               ProjectItem.total_word_count.add(assembled.word_count),
+                               ProjectItem.total_cost_usd.add(job_cost), ProjectItem.updated_at.set(now)],
+                      condition=ProjectItem.pk.exists())
+            tx.update("usage", UsageItem(*UsageItem.key(job.user_id, job.usage_month)),
+                      actions=[UsageItem.cost_used_usd.add(job_cost), UsageItem.tag()])
+            tx.save("log", log)
+            tx.update("stats", StatsItem(*StatsItem.key()),
+                      actions=[StatsItem.narratives.add(1), StatsItem.words.add(assembled.word_count),
+                               StatsItem.tokens.add(job_tokens), StatsItem.cost_usd.add(job_cost),
+                               StatsItem.jobs_completed.add(1), StatsItem.tag()])
+    except TransactWriteError as exc:
+        from narraforge.llm.base import JobCancelled, ValidationFailed
+
+        failed = tx.failed(exc)
+        if "checkpoint" in failed:
+            logger.info("narrative already published by a concurrent invocation")
+            return
+        if "job" in failed:
+            raise JobCancelled("job is no longer running; the narrative was not published") from exc
+        if "project" in failed:
+            raise ValidationFailed("the project was deleted while the job ran") from exc
+        raise
+    metrics.add_metric(name="JobsCompleted", unit="Count", value=1)
+    metrics.add_metric(name="NarrativeWords", unit="Count", value=assembled.word_count)
+    logger.info("narrative published", extra={"narrative_id": narrative_id, "words": assembled.word_count})
+
+
+def get_head(user_id: str, narrative_id: str) -> NarrativeItem:
+    try:
+        return NarrativeItem.get(*NarrativeItem.key(user_id, narrative_id))
+    except DoesNotExist as exc:
+        raise NotFound(NOT_FOUND) from exc
+
+
+def get_version(narrative_id: str, number: int) -> NarrativeVersionItem:
+    try:
+        return NarrativeVersionItem.get(*NarrativeVersionItem.key(narrative_id, number))
+    except DoesNotExist as exc:
+        raise NotFound(f"Version {number} not found") from exc
+
+
+def read_with_view(user_id: str, narrative_id: str) -> NarrativeItem:
+    """Counts the view and returns the head in one conditional update (no read-then-write)."""
+    head = NarrativeItem(*NarrativeItem.key(user_id, narrative_id))
+    try:
+        head.update(actions=[NarrativeItem.view_count.add(1)], condition=NarrativeItem.pk.exists())
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            raise NotFound(NOT_FOUND) from exc
+        raise
+    return head
+
+
+def text_of(version: NarrativeVersionItem) -> str:
+    return s3.get_bytes(version.text_key).decode("utf-8")
+
+
+def list_page(user_id: str, *, project_id: str | None, genre: Genre | None,
+              production_type: ProductionType | None, page: int, page_size: int,
+              cursor: str | None) -> PageResult[NarrativeItem]:
+    scope = f"narratives:{user_id}:{project_id}:{genre}:{production_type}"
+    type_filter = (NarrativeItem.production_type == production_type.value) if production_type else None
+    if genre is not None:
+        source: Any = NarrativeItem.gsi2
+        hash_key = keys.narrative_genre_gsi2pk(user_id, genre.value)
+        condition = None
+        filt = _and(type_filter, (NarrativeItem.project_id == project_id) if project_id else None)
+        key_attrs: tuple[str, ...] = ("pk", "sk", "gsi2pk", "gsi2sk")
+    elif project_id is not None:
+        source, hash_key = NarrativeItem.gsi1, keys.project_gsi1pk(project_id)
+        condition = NarrativeItem.gsi1sk.startswith(keys.NARR_PREFIX)
+        filt = _and(type_filter, NarrativeItem.user_id == user_id)
+        key_attrs = ("pk", "sk", "gsi1pk", "gsi1sk")
+    else:
+        source, hash_key = NarrativeItem, keys.user_pk(user_id)
+        condition = NarrativeItem.sk.startswith(keys.NARR_PREFIX)
+        filt = type_filter
+        key_attrs = ("pk", "sk")
+    return fetch_page(
+        lambda **kw: source.query(hash_key, condition, filter_condition=filt, scan_index_forward=False, **kw),
+        lambda: source.count(hash_key, condition, filter_condition=filt),
+        page=page, page_size=page_size, cursor=cursor, scope=scope, key_attributes=key_attrs,
+    )
+
+
+def _and(*conditions: Any) -> Any:
+    present = [c for c in conditions if c is not None]
+    if not present:
+        return None
+    combined = present[0]
+    for condition in present[1:]:
+        combined &= condition
+    return combined
+
+
+def delete(user_id: str, narrative_id: str) -> None:
+    """Head, every version, every S3 object (all object versions), and the project's stats."""
+    head = get_head(user_id, narrative_id)
+    delete_narrative_tree(head)
+    tx = Transaction()
+    try:
+        with tx:
+            tx.delete("narrative", head, condition=NarrativeItem.pk.exists())
+            tx.update("project", ProjectItem(*ProjectItem.key(user_id, head.project_id)),
+                      actions=[ProjectItem.narrative_count.add(-1),
+                               ProjectItem.total_word_count.add(-int(head.word_count)),
+                               ProjectItem.total_cost_usd.add(-float(head.generation_cost_usd)),
+                               ProjectItem.updated_at.set(utcnow())],
+                      condition=ProjectItem.pk.exists())
+            tx.update("stats", StatsItem(*StatsItem.key()), actions=_stats_removal(head))
+    except TransactWriteError as exc:
+        if "narrative" in tx.failed(exc):
+            raise NotFound(NOT_FOUND) from exc
+        raise
+
+
+def delete_with_project(head: NarrativeItem) -> None:
+    """Part of a project delete: no project stats to maintain."""
+    delete_narrative_tree(head)
+    with Transaction() as tx:
+        tx.delete("narrative", head)
+        tx.update("stats", StatsItem(*StatsItem.key()), actions=_stats_removal(head))
+
+
+def _stats_removal(head: NarrativeItem) -> list[Any]:
+    return [StatsItem.narratives.add(-1), StatsItem.words.add(-int(head.word_count)), StatsItem.tag()]
+
+
+def to_response(head: NarrativeItem) -> NarrativeResponse:
+    return NarrativeResponse(**_common(head))
+
+
+def to_detail(head: NarrativeItem, version: NarrativeVersionItem) -> NarrativeDetailResponse:
+    return NarrativeDetailResponse(
+        **_common(head),
+        narrative_text=text_of(version),
+        narrative_metadata=s3.get_json(version.metadata_key),
+        quality_metrics=dict(version.quality_metrics or {}),
+        parent_narrative_id=head.parent_narrative_id,
+        exported_formats=list(head.exported_formats or []),
+        updated_at=head.updated_at,
+    )
+
+
+def _common(head: NarrativeItem) -> dict[str, Any]:
+    return {
+        "id": head.narrative_id, "user_id": head.user_id, "project_id": head.project_id, "job_id": head.job_id,
+        "title": head.title, "production_type": head.production_type, "genre": head.genre,
+        "word_count": int(head.word_count), "overall_quality_score": head.overall_quality_score,
+        "generation_cost_usd": round(float(head.generation_cost_usd), 6), "tokens_used": int(head.tokens_used),
+        "version": int(head.version), "view_count": int(head.view_count),
+        "download_count": int(head.download_count), "created_at": head.created_at,
+    }
+
+
+def list_versions(user_id: str, narrative_id: str) -> list[NarrativeVersionResponse]:
+    """Every version, oldest first; ownership is checked on the head (another user's id is 404)."""
+    head = get_head(user_id, narrative_id)
+    return [
+        NarrativeVersionResponse(
+            version=int(v.number), created_at=v.created_at, word_count=int(v.word_count),
+            overall_score=(v.quality_metrics or {}).get("overall_score"), job_id=v.job_id,
+            parent_version=int(v.parent_version) if v.parent_version is not None else None,
+            instructions=v.instructions, is_current=int(v.number) == int(head.version),
+        )
+        for v in NarrativeVersionItem.query(keys.narrative_pk(narrative_id))
+    ]

@@ -1,0 +1,176 @@
+"""OAuth sign-in (DESIGN §9): start a flow, then turn the provider's callback into our own login.
+
+A callback resolves to a user in this order: the provider account already linked → its user; an
+account with the same email, which the provider has verified → link it; nobody → a new FREE user
+without a password. An email the provider has not verified is never linked nor claimed, or anyone
+could sign in as anyone by typing their address into a provider profile.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from narraforge.config import get_settings
+from narraforge.data import keys
+from narraforge.data.base import utcnow
+from narraforge.data.models import (
+    EmailMarkerItem,
+    OAuthIdentityItem,
+    OAuthLinkItem,
+    OAuthStateItem,
+    StatsItem,
+    UserItem,
+)
+from narraforge.data.transactions import connection, failed_conditions
+from narraforge.enums import OAuthProvider, Tier
+from narraforge.errors import BadRequest, Conflict, Forbidden
+from narraforge.observability import logger
+from narraforge.schemas.auth import AuthResponse
+from narraforge.security import oauth
+from narraforge.services import auth as auth_service
+
+# A lost race (two callbacks of one person at once) is resolved by looking again, once.
+RESOLVE_ATTEMPTS = 2
+
+
+def start(provider: OAuthProvider) -> str:
+    """Stores a single-use state with its PKCE verifier and returns the provider's authorization URL."""
+    config = oauth.provider_config(provider)
+    state = secrets.token_urlsafe(32)
+    verifier = oauth.new_code_verifier()
+    pending = OAuthStateItem(
+        *OAuthStateItem.key(_state_hash(state)),
+        provider=provider.value,
+        code_verifier=verifier,
+        redirect_uri=config.redirect_uri,
+        expires_at=utcnow() + timedelta(seconds=get_settings().oauth_state_ttl_seconds),
+    )
+    pending.ttl = pending.expires_at
+    pending.save(condition=OAuthStateItem.pk.does_not_exist())
+    return oauth.authorization_url(config, state=state, challenge=oauth.code_challenge(verifier))
+
+
+def callback(provider: OAuthProvider, code: str, state: str) -> AuthResponse:
+    config = oauth.provider_config(provider)
+    pending = _consume_state(provider, state)
+    access_token = oauth.exchange_code(config, code=code, verifier=pending.code_verifier,
+                                       redirect_uri=pending.redirect_uri)
+    profile = oauth.fetch_profile(config, access_token)
+    return auth_service.start_session(_resolve_user(provider, profile))
+
+
+def _state_hash(state: str) -> str:
+    return hashlib.sha256(state.encode("utf-8")).hexdigest()
+
+
+def _consume_state(provider: OAuthProvider, state: str) -> OAuthStateItem:
+    """Deletes the state with a condition, so of two callbacks carrying it only one gets past here."""
+    unknown = BadRequest("Unknown or already used OAuth state; start the sign-in again")
+    try:
+        pending = OAuthStateItem.get(*OAuthStateItem.key(_state_hash(state)), consistent_read=True)
+    except DoesNotExist as exc:
+        raise unknown from exc
+    try:
+        pending.delete(condition=OAuthStateItem.pk.exists())
+    except DeleteError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            raise unknown from exc
+        raise
+    if pending.expires_at <= utcnow():
+        raise BadRequest("OAuth state expired; start the sign-in again")
+    if pending.provider != provider.value:
+        raise BadRequest(f"OAuth state was issued for {pending.provider}, not {provider.value}")
+    return pending
+
+
+def _resolve_user(provider: OAuthProvider, profile: oauth.Profile) -> UserItem:
+    name = oauth.DISPLAY_NAMES[provider]
+    for _ in range(RESOLVE_ATTEMPTS):
+        linked = _linked_user(provider, profile.subject)
+        if linked is not None:
+            return linked
+        email = profile.email
+        if email is None:
+            raise Forbidden(f"Your {name} account has no primary email address; add one at {name} and try again")
+        existing = _user_by_email(email)
+        if not profile.email_verified:
+            if existing is not None:
+                raise Conflict(f"An account with this email already exists, and {name} has not verified this "
+                               f"email, so it was not linked. Sign in with your password, or verify the "
+                               f"email at {name} and try again.")
+            raise Forbidden(f"{name} has not verified your email address; verify it at {name} and try again")
+        try:
+            if existing is not None:
+                _link(existing, provider, profile)
+                return existing
+            return _create_user(provider, profile, email)
+        except TransactWriteError as exc:
+            if not failed_conditions(exc):
+                raise
+            logger.info("oauth sign-in lost a race; resolving again", extra={"provider": provider.value})
+    raise Conflict("Another sign-in with this account is in progress; try again")
+
+
+def _linked_user(provider: OAuthProvider, subject: str) -> UserItem | None:
+    try:
+        identity = OAuthIdentityItem.get(*OAuthIdentityItem.key(provider.value, subject), consistent_read=True)
+    except DoesNotExist:
+        return None
+    try:
+        return UserItem.get(*UserItem.key(identity.user_id), consistent_read=True)
+    except DoesNotExist:
+        # The user is gone but the link survived: drop it so this account can sign up afresh.
+        try:
+            identity.delete(condition=OAuthIdentityItem.user_id == identity.user_id)
+        except DeleteError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+        return None
+
+
+def _user_by_email(email: str) -> UserItem | None:
+    try:
+        marker = EmailMarkerItem.get(*EmailMarkerItem.key(email), consistent_read=True)
+        return UserItem.get(*UserItem.key(marker.user_id), consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def _link_items(user_id: str, provider: OAuthProvider, profile: oauth.Profile) -> tuple[
+        OAuthIdentityItem, OAuthLinkItem]:
+    identity = OAuthIdentityItem(*OAuthIdentityItem.key(provider.value, profile.subject), user_id=user_id,
+                                 provider=provider.value, subject=profile.subject, email=profile.email)
+    link = OAuthLinkItem(*OAuthLinkItem.key(user_id, provider.value, profile.subject),
+                         provider=provider.value, subject=profile.subject)
+    return identity, link
+
+
+def _link(user: UserItem, provider: OAuthProvider, profile: oauth.Profile) -> None:
+    identity, link = _link_items(user.user_id, provider, profile)
+    with TransactWrite(connection=connection()) as tx:
+        tx.condition_check(UserItem, user.pk, user.sk, condition=UserItem.pk.exists())
+        tx.save(identity, condition=OAuthIdentityItem.pk.does_not_exist())
+        tx.save(link)
+    logger.info("oauth identity linked", extra={"user_id": user.user_id, "provider": provider.value})
+
+
+def _create_user(provider: OAuthProvider, profile: oauth.Profile, email: str) -> UserItem:
+    """Profile, email marker and identity in one transaction, as registration does: no half-made user."""
+    user_id = keys.new_id()
+    user = UserItem(*UserItem.key(user_id), user_id=user_id, email=email, full_name=profile.name,
+                    password_hash=None, subscription_tier=Tier.FREE.value)
+    marker = EmailMarkerItem(*EmailMarkerItem.key(email), user_id=user_id)
+    identity, link = _link_items(user_id, provider, profile)
+    with TransactWrite(connection=connection()) as tx:
+        tx.save(marker, condition=EmailMarkerItem.pk.does_not_exist())
+        tx.save(user, condition=UserItem.pk.does_not_exist())
+        tx.save(identity, condition=OAuthIdentityItem.pk.does_not_exist())
+        tx.save(link)
+        tx.update(StatsItem(*StatsItem.key()), actions=[StatsItem.users.add(1), StatsItem.tag()])
+    logger.info("user registered via oauth", extra={"user_id": user_id, "provider": provider.value})
+    return user

@@ -1,0 +1,69 @@
+"""Monthly quotas: one conditional ADD on the usage counter reserves a generation atomically;
+a refund gives it back exactly once (the job's `quota_held` flag flips in the same transaction)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pynamodb.exceptions import DoesNotExist
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+
+from narraforge.data import keys
+from narraforge.data.models import JobItem, UsageItem, UserItem
+from narraforge.errors import LimitExceeded
+from narraforge.services.tiers import limits_for
+
+
+def reset_date(now: datetime | None = None) -> datetime:
+    """First instant of next month (UTC): when monthly quotas reset."""
+    now = now or datetime.now(UTC)
+    year, month = (now.year + 1, 1) if now.month == 12 else (now.year, now.month + 1)
+    return datetime(year, month, 1, tzinfo=UTC)
+
+
+def reservation(user: UserItem, month: str, estimate_usd: float) -> tuple[UsageItem, list[Action], Condition | None]:
+    """Update of the month's counter that takes one generation, with the condition that enforces the
+    tier's generation limit and the user's cost cap (both checked by DynamoDB, not by us)."""
+    usage = UsageItem(*UsageItem.key(user.user_id, month))
+    condition: Condition | None = None
+    limit = limits_for(user.subscription_tier).monthly_generations
+    if limit is not None:
+        condition = UsageItem.generations_used.does_not_exist() | (UsageItem.generations_used < limit)
+    if user.monthly_cost_limit_usd is not None:
+        room = float(user.monthly_cost_limit_usd) - estimate_usd
+        if room < 0:
+            raise limit_error(user, month, estimate_usd)
+        cost_ok = UsageItem.cost_used_usd.does_not_exist() | (UsageItem.cost_used_usd <= room)
+        condition = cost_ok if condition is None else condition & cost_ok
+    return usage, [UsageItem.generations_used.add(1), UsageItem.tag()], condition
+
+
+def refund(job: JobItem) -> tuple[UsageItem, list[Action]]:
+    usage = UsageItem(*UsageItem.key(job.user_id, job.usage_month))
+    return usage, [UsageItem.generations_used.add(-1)]
+
+
+def limit_error(user: UserItem, month: str, estimate_usd: float) -> LimitExceeded:
+    """Explains which limit refused the reservation, with the reset date."""
+    try:
+        usage = UsageItem.get(*UsageItem.key(user.user_id, month), consistent_read=True)
+        used, cost_used = int(usage.generations_used or 0), float(usage.cost_used_usd or 0)
+    except DoesNotExist:
+        used, cost_used = 0, 0.0
+    limit = limits_for(user.subscription_tier).monthly_generations
+    resets = reset_date().isoformat()
+    if limit is not None and used >= limit:
+        return LimitExceeded(
+            f"Monthly generation limit reached ({used}/{limit}) for the {user.subscription_tier} plan",
+            details={"limit": limit, "used": used, "resets_at": resets},
+        )
+    return LimitExceeded(
+        "Monthly cost limit would be exceeded by this generation",
+        details={"cost_limit_usd": user.monthly_cost_limit_usd, "cost_used_usd": round(cost_used, 6),
+                 "estimated_cost_usd": estimate_usd, "resets_at": resets},
+    )
+
+
+def current_month() -> str:
+    return keys.month_key()

@@ -1,0 +1,81 @@
+"""The whole journey over HTTP on the local stack (moto's interpreter runs the real ASL):
+register → project → job → poll → narrative → text, then deletes that leave nothing behind."""
+
+from __future__ import annotations
+
+import time
+
+import boto3
+
+from tests.helpers import register
+
+
+def bearer(auth: dict) -> dict[str, str]:
+    return {"Authorization": f"Bearer {auth['access_token']}"}
+
+
+def poll(http, headers, job_id: str, timeout: float = 120) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = http.get(f"/jobs/{job_id}/status", headers=headers).json()
+        if status["status"] in ("COMPLETED", "FAILED", "CANCELLED"):
+            return status
+        time.sleep(0.5)
+    raise AssertionError(f"job {job_id} did not finish: {status}")
+
+
+def test_brief_to_text_over_http(http):
+    headers = bearer(register(http))
+    project = http.post("/projects/", json={"name": "Journey"}, headers=headers).json()
+    brief = {"production_type": "short_story", "genre": "sci_fi",
+             "subject": "A botanist on a generation ship finds seeds that should not exist",
+             "style_instructions": "Warm, curious, precise", "target_length": 1500, "character_count": 4}
+    created = http.post("/jobs/", json={"project_id": project["id"], "production_brief": brief}, headers=headers)
+    assert created.status_code == 201, created.text
+    job = created.json()
+
+    final = poll(http, headers, job["id"])
+    assert final["status"] == "COMPLETED", final
+    assert final["progress_percentage"] == 100
+
+    narrative = http.get(f"/narratives/{final['narrative_id']}", headers=headers).json()
+    assert abs(narrative["word_count"] - 1500) <= 0.15 * 1500
+    assert len(narrative["narrative_metadata"]["characters"]) == 4
+    assert narrative["view_count"] == 1
+    assert narrative["quality_metrics"]
+    text = http.get(f"/narratives/{final['narrative_id']}/text", headers=headers)
+    assert text.status_code == 200 and text.headers["content-type"].startswith("text/plain")
+    assert text.text == narrative["narrative_text"]
+
+    listed = http.get("/narratives/", params={"genre": "SCI_FI"}, headers=headers).json()
+    assert [n["id"] for n in listed["items"]] == [narrative["id"]]
+    assert "narrative_text" not in listed["items"][0]
+
+    other = bearer(register(http))
+    assert http.get(f"/narratives/{narrative['id']}", headers=other).status_code == 404
+    assert http.get(f"/jobs/{job['id']}", headers=other).status_code == 404
+
+    assert http.delete(f"/projects/{project['id']}", headers=headers).status_code == 204
+    assert http.get(f"/narratives/{narrative['id']}", headers=headers).status_code == 404
+    assert http.get(f"/jobs/{job['id']}", headers=headers).status_code == 404
+
+
+def test_execution_history_is_readable_with_the_aws_api(http, stack_url):
+    """What the README tells operators to do locally: get-execution-history against the moto endpoint."""
+    headers = bearer(register(http))
+    project = http.post("/projects/", json={"name": "Trace"}, headers=headers).json()
+    brief = {"production_type": "podcast_script", "genre": "comedy",
+             "subject": "Two rival bakers host a podcast about the worst cakes in history",
+             "target_length": 800, "character_count": 2}
+    job = http.post("/jobs/", json={"project_id": project["id"], "production_brief": brief}, headers=headers).json()
+    assert poll(http, headers, job["id"])["status"] == "COMPLETED"
+    import json
+    from pathlib import Path
+
+    state = json.loads(Path(http.state_file).read_text())
+    sfn = boto3.client("stepfunctions", endpoint_url=state["moto_url"], region_name="us-east-1",
+                       aws_access_key_id="local", aws_secret_access_key="local")
+    events = sfn.get_execution_history(executionArn=job["execution_arn"], maxResults=1000)["events"]
+    names = [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+    assert names[:2] == ["Prepare", "ResumeFrom"]
+    assert "SegmentGeneration" in names and names[-2:] == ["OutputProcessing", "Done"]

@@ -1,0 +1,100 @@
+"""A fake OpenAI-compatible server on loopback: /v1/chat/completions with scripted faults.
+
+By default it answers like a model would, using the offline engine as its brain (so planning replies
+follow the requested JSON schema). A script of faults can be queued: HTTP statuses, delays (timeouts),
+malformed JSON, wrong-schema JSON, truncated replies (finish_reason "length")."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from narraforge.llm.base import Message
+from narraforge.llm.offline import OfflineEngine
+
+
+@dataclass
+class Fault:
+    status: int | None = None  # answer with this HTTP status
+    delay: float = 0.0  # sleep before answering (longer than the client timeout = timeout)
+    content: str | None = None  # answer with this content instead of the engine's
+    finish_reason: str = "stop"
+    truncate_words: int | None = None  # cut the engine's answer to this many words, finish_reason=length
+
+
+@dataclass
+class FakeOpenAI:
+    faults: deque[Fault] = field(default_factory=deque)
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    url: str = ""
+
+    def script(self, *faults: Fault) -> None:
+        with self.lock:
+            self.faults.extend(faults)
+
+    def _next_fault(self) -> Fault | None:
+        with self.lock:
+            return self.faults.popleft() if self.faults else None
+
+    def app(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.post("/v1/chat/completions")
+        async def chat(request: Request) -> JSONResponse:
+            body = await request.json()
+            with self.lock:
+                self.requests.append(body)
+            fault = self._next_fault()
+            if fault and fault.delay:
+                await asyncio.sleep(fault.delay)
+            if fault and fault.status:
+                return JSONResponse({"error": {"message": f"scripted {fault.status}", "type": "server_error"}},
+                                    status_code=fault.status)
+            if fault and fault.content is not None:
+                content, finish, prompt_tokens = fault.content, fault.finish_reason, 50
+            else:
+                schema = (body.get("response_format") or {}).get("json_schema")
+                messages = [Message(m["role"], m["content"]) for m in body["messages"]]
+                reply = OfflineEngine("fake-server").complete(
+                    messages, model=body["model"], max_tokens=body.get("max_tokens") or 4096,
+                    temperature=body.get("temperature", 0.7), json_schema=schema)
+                content, finish, prompt_tokens = reply.text, reply.finish_reason, reply.usage.prompt_tokens
+                if fault and fault.truncate_words:
+                    content, finish = " ".join(content.split()[: fault.truncate_words]), "length"
+            return JSONResponse({
+                "id": f"chatcmpl-{len(self.requests)}", "object": "chat.completion", "created": int(time.time()),
+                "model": body["model"],
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
+                             "finish_reason": finish}],
+                "usage": {"prompt_tokens": prompt_tokens,
+                          "completion_tokens": max(1, len(content.split()) * 4 // 3),
+                          "total_tokens": prompt_tokens + max(1, len(content.split()) * 4 // 3)},
+            })
+
+        return app
+
+    def start(self) -> None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        config = uvicorn.Config(self.app(), host="127.0.0.1", port=port, log_level="error")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        self.url = f"http://127.0.0.1:{port}/v1"
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=5)

@@ -1,0 +1,182 @@
+"""Jobs API through real API Gateway events under moto: validation, ownership, quotas, idempotency,
+cancel/resume rules. (The pipeline itself is exercised in tests/pipeline.)"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from narraforge.data.models import UsageItem
+from narraforge.services.quotas import current_month
+
+from tests.helpers import register
+
+
+def brief(**overrides):
+    return {"production_type": "short_story", "genre": "fantasy",
+            "subject": "A wizard apprentice discovers forbidden magic", "style_instructions": "Dark tone",
+            "target_length": 1500, "character_count": 3} | overrides
+
+
+@pytest.fixture
+def user(api):
+    auth = register(api)
+    client = api.as_user(auth["access_token"])
+    client.user_id = auth["user"]["id"]
+    client.project_id = client.post("/projects/", json={"name": "Stories"}).json()["id"]
+    return client
+
+
+def generations_used(user_id: str) -> int:
+    try:
+        return int(UsageItem.get(*UsageItem.key(user_id, current_month()), consistent_read=True).generations_used)
+    except UsageItem.DoesNotExist:
+        return 0
+
+
+def test_create_returns_a_queued_job_with_estimate_and_execution(user):
+    response = user.post("/jobs/", json={"project_id": user.project_id, "production_brief": brief()})
+    assert response.status_code == 201, response.text
+    job = response.json()
+    assert job["status"] in ("QUEUED", "RUNNING", "COMPLETED", "FAILED")
+    assert job["project_id"] == user.project_id
+    assert job["production_brief"]["genre"] == "fantasy"
+    assert job["estimated_cost_usd"] >= 0
+    assert job["execution_arn"].endswith(f":{job['id']}")
+    assert generations_used(user.user_id) == 1
+
+
+def test_enums_in_any_case_are_accepted_and_answered_canonically(user):
+    body = {"project_id": user.project_id,
+            "production_brief": brief(production_type="SHORT_STORY", genre="SCI_FI")}
+    job = user.post("/jobs", json=body).json()
+    assert job["production_brief"]["production_type"] == "short_story"
+    assert job["production_brief"]["genre"] == "sci_fi"
+
+
+@pytest.mark.parametrize(("overrides", "field"), [
+    ({"genre": "western"}, "genre"),
+    ({"production_type": "haiku"}, "production_type"),
+    ({"subject": "short"}, "subject"),
+    ({"target_length": 50}, "target_length"),
+    ({"character_count": 0}, "character_count"),
+    ({"character_count": 21}, "character_count"),
+    ({"language": "xx"}, "language"),
+    ({"style_instructions": "x" * 2001}, "style_instructions"),
+])
+def test_invalid_briefs_are_422_with_the_field(user, overrides, field):
+    response = user.post("/jobs/", json={"project_id": user.project_id, "production_brief": brief(**overrides)})
+    assert response.status_code == 422
+    locs = [d["loc"] for d in response.json()["error"]["details"]]
+    assert any(field in loc for loc in locs), locs
+    assert generations_used(user.user_id) == 0
+
+
+def test_length_must_suit_the_production_type(user):
+    response = user.post("/jobs/", json={"project_id": user.project_id,
+                                         "production_brief": brief(production_type="novel", target_length=5000)})
+    assert response.status_code == 422
+    assert "between" in response.json()["error"]["details"][0]["msg"]
+
+
+def test_free_plan_refuses_long_briefs_with_403(user):
+    response = user.post("/jobs/", json={"project_id": user.project_id,
+                                         "production_brief": brief(production_type="novella", target_length=12000)})
+    assert response.status_code == 403
+    assert response.json()["error"]["details"]["max_target_length"] == 10000
+    assert generations_used(user.user_id) == 0
+
+
+def test_another_users_project_is_404_and_costs_nothing(api, user):
+    other = api.as_user(register(api)["access_token"])
+    response = other.post("/jobs/", json={"project_id": user.project_id, "production_brief": brief()})
+    assert response.status_code == 404
+
+
+def test_monthly_limit_is_403_with_limit_and_reset_date(user):
+    for _ in range(5):
+        assert user.post("/jobs/", json={"project_id": user.project_id, "production_brief": brief()}).status_code == 201
+    refused = user.post("/jobs/", json={"project_id": user.project_id, "production_brief": brief()})
+    assert refused.status_code == 403
+    details = refused.json()["error"]["details"]
+    assert details["limit"] == 5 and details["used"] == 5 and details["resets_at"]
+
+
+def test_idempotency_key_replays_the_same_job_without_a_second_reservation(user):
+    body = {"project_id": user.project_id, "production_brief": brief()}
+    first = user.post("/jobs/", json=body, headers={"Idempotency-Key": "abc-123"})
+    again = user.post("/jobs/", json=body, headers={"Idempotency-Key": "abc-123"})
+    assert first.status_code == 201 and again.status_code == 201
+    assert first.json()["id"] == again.json()["id"]
+    assert again.headers.get("idempotent-replayed") == "true"
+    assert generations_used(user.user_id) == 1
+    other_body = {"project_id": user.project_id, "production_brief": brief(target_length=2000)}
+    conflict = user.post("/jobs/", json=other_body, headers={"Idempotency-Key": "abc-123"})
+    assert conflict.status_code == 422
+    assert generations_used(user.user_id) == 1
+
+
+def test_parallel_creations_never_exceed_the_quota(user):
+    body = {"project_id": user.project_id, "production_brief": brief()}
+
+    def create(_: int) -> int:
+        return user.post("/jobs/", json=body).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        codes = list(pool.map(create, range(20)))
+    assert codes.count(201) == 5, codes
+    assert codes.count(403) == 15, codes
+    assert generations_used(user.user_id) == 5
+
+
+def test_jobs_of_another_user_are_404_on_every_route(api, user):
+    job_id = user.post("/jobs/", json={"project_id": user.project_id, "production_brief": brief()}).json()["id"]
+    other = api.as_user(register(api)["access_token"])
+    for method, path in [("GET", f"/jobs/{job_id}"), ("GET", f"/jobs/{job_id}/status"),
+                         ("POST", f"/jobs/{job_id}/cancel"), ("POST", f"/jobs/{job_id}/resume")]:
+        assert other.request(method, path).status_code == 404, path
+    assert other.get("/jobs/").json()["total"] == 0
+
+
+def test_list_filters_and_alias(user):
+    ids = [user.post("/jobs/", json={"project_id": user.project_id, "production_brief": brief()}).json()["id"]
+           for _ in range(2)]
+    listed = user.get("/jobs/", params={"project_id": user.project_id}).json()
+    assert [j["id"] for j in listed["items"]] == list(reversed(ids))
+    user.post(f"/jobs/{ids[0]}/cancel")
+    cancelled = user.get("/jobs/", params={"status": "cancelled"}).json()
+    assert [j["id"] for j in cancelled["items"]] == [ids[0]]
+    assert user.get("/jobs", params={"status_filter": "CANCELLED"}).json()["items"] == cancelled["items"]
+    assert user.get("/jobs/", params={"status": "DONE"}).status_code == 422
+
+
+def test_status_is_small_and_cancel_refunds_once(user):
+    job_id = user.post("/jobs/", json={"project_id": user.project_id, "production_brief": brief()}).json()["id"]
+    status = user.get(f"/jobs/{job_id}/status").json()
+    assert set(status) >= {"id", "status", "progress_percentage", "current_stage", "can_resume"}
+    assert "production_brief" not in status
+    cancelled = user.post(f"/jobs/{job_id}/cancel")
+    assert cancelled.status_code == 200
+    assert cancelled.json()["status"] == "CANCELLED"
+    assert cancelled.json()["can_resume"] is True
+    assert generations_used(user.user_id) == 0
+    assert user.post(f"/jobs/{job_id}/cancel").status_code == 409
+    assert generations_used(user.user_id) == 0
+
+
+def test_resume_only_from_failed_or_cancelled(user):
+    job_id = user.post("/jobs/", json={"project_id": user.project_id, "production_brief": brief()}).json()["id"]
+    user.post(f"/jobs/{job_id}/cancel")
+    resumed = user.post(f"/jobs/{job_id}/resume")
+    assert resumed.status_code == 200, resumed.text
+    body = resumed.json()
+    assert body["retry_count"] == 1
+    assert body["execution_arn"].endswith(f":{job_id}-r1")
+    assert generations_used(user.user_id) == 1
+    assert user.post(f"/jobs/{job_id}/resume").status_code == 409
+
+
+def test_malformed_job_bodies_are_422(user):
+    for body in (None, [], {"project_id": user.project_id}, {"production_brief": brief()}):
+        response = user.post("/jobs/", json=body) if body is not None else user.post("/jobs/", content=b"{")
+        assert response.status_code == 422

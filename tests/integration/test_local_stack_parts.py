@@ -1,0 +1,87 @@
+"""The local-stack pieces moto upgrades could break: the Lambda bridge, the state machine from the
+template, `make invoke`; and the EventBridge reconciler (moto emits no such events)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+from narraforge.local import lambda_bridge
+from narraforge.local.resources import state_machine_definition
+
+from tests.helpers import register
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class Boom(Exception):
+    pass
+
+
+def test_bridge_runs_our_handler_and_reports_errors_like_lambda(aws):
+    def echo(event, context):
+        if event.get("fail"):
+            raise Boom("asked to fail")
+        return {"echo": event, "function": context.function_name}
+
+    lambda_bridge.install({"EchoFunction": echo})
+    client = boto3.client("lambda", region_name="us-east-1")
+    ok = client.invoke(FunctionName=lambda_bridge.function_arn("EchoFunction", "us-east-1"),
+                       Payload=json.dumps({"x": 1}))
+    assert "FunctionError" not in ok
+    assert json.load(ok["Payload"]) == {"echo": {"x": 1}, "function": "EchoFunction"}
+    failed = client.invoke(FunctionName="EchoFunction", Payload=json.dumps({"fail": True}))
+    assert failed["FunctionError"] == "Unhandled"
+    assert json.load(failed["Payload"]) == {"errorType": "Boom", "errorMessage": "asked to fail"}
+
+
+def test_state_machine_comes_from_the_template_with_substitutions(aws):
+    _, definition = state_machine_definition({"SegmentMapConcurrency": 3}, "us-east-1")
+    parsed = json.loads(definition)
+    assert "${" not in definition
+    assert parsed["States"]["SegmentGeneration"]["MaxConcurrency"] == 3
+    assert parsed["States"]["BriefInterpretation"]["Parameters"]["FunctionName"].endswith(":StageRunnerFunction")
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    arn = os.environ["STATE_MACHINE_ARN"]
+    assert sfn.describe_state_machine(stateMachineArn=arn)["name"] == "NarrativePipeline"
+
+
+def test_reconciler_settles_an_aborted_execution(api, monkeypatch):
+    from functions.jobs.app import reconcile
+
+    # The execution "was stopped from the console" before any stage ran: the job is still QUEUED.
+    monkeypatch.setattr("narraforge.services.executions.start", lambda job_id, user_id, retry: f"arn:x:{job_id}")
+    auth = register(api)
+    user = api.as_user(auth["access_token"])
+    project_id = user.post("/projects/", json={"name": "R"}).json()["id"]
+    brief = {"production_type": "short_story", "genre": "drama", "subject": "Two sisters sell the family farm",
+             "target_length": 800, "character_count": 2}
+    job = user.post("/jobs/", json={"project_id": project_id, "production_brief": brief}).json()
+    event = json.loads((REPO / "events/jobs/execution_aborted.json").read_text())
+    event["detail"]["input"] = json.dumps({"job_id": job["id"], "user_id": auth["user"]["id"]})
+    event["detail"]["executionArn"] = job["execution_arn"]
+
+    from narraforge.local.apigw import LambdaContext
+
+    assert user.get("/auth/me").json()["monthly_generations_used"] == 1
+    assert reconcile(event, LambdaContext("JobsReconcileFunction")) == {"settled": True}
+    after = user.get(f"/jobs/{job['id']}").json()
+    assert after["status"] == "CANCELLED" and after["can_resume"] is True
+    assert reconcile(event, LambdaContext("JobsReconcileFunction")) == {"settled": False}  # idempotent
+    assert user.get("/auth/me").json()["monthly_generations_used"] == 0  # refunded once
+
+
+def test_make_invoke_runs_a_handler_with_a_sample_event(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TABLE_", "BUCKET_", "JWT_"))}
+    env.update(PYTHONPATH=f"{REPO}:{REPO / 'layers/common'}", NARRAFORGE_LOCAL_STATE=str(tmp_path / "none.json"),
+               BCRYPT_ROUNDS="4", POWERTOOLS_LOG_LEVEL="ERROR")
+    result = subprocess.run([sys.executable, "-m", "narraforge.local", "invoke", "auth", "events/auth/me.json"],
+                            cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    payload = json.loads(result.stdout[result.stdout.index("{\n"):])
+    assert payload["statusCode"] == 200
+    assert json.loads(payload["body"])["email"] == "demo@example.com"
