@@ -31,8 +31,12 @@ invoke: install  ## make invoke FN=auth EVENT=events/auth/register.json
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<function> EVENT=<file>"; exit 2; }
 	$(BIN)/python -m narraforge.local invoke $(FN) $(EVENT)
 
-bench: install  ## benchmarks (see bench/README.md)
-	cd bench && ../$(BIN)/python pipeline_walltime.py
+bench: install  ## benchmarks (see bench/README.md for what each measures and the latest figures)
+	$(BIN)/python bench/pipeline_walltime.py
+	$(BIN)/python bench/token_economy.py
+	$(BIN)/python bench/fanout.py
+	$(BIN)/python bench/time_to_novel.py
+	$(BIN)/python bench/coldstart.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .local .aws-sam

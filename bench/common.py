@@ -19,7 +19,7 @@ os.environ.update({
     "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_REGION": "us-east-1", "TABLE_NAME": "narraforge-bench", "BUCKET_NAME": "narraforge-bench",
     "JWT_SECRET": "bench-signing-key-0123456789abcdef0123", "BCRYPT_ROUNDS": "4",
-    "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "ERROR",
+    "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "ERROR", "POWERTOOLS_METRICS_DISABLED": "true",
 })
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
@@ -27,9 +27,10 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 @contextmanager
 def local_aws(parameters: dict[str, Any]) -> Iterator[None]:
     from moto import mock_aws
-    from narraforge.local import lambda_bridge
+    from narraforge.local import lambda_bridge, moto_isolation
     from narraforge.local.resources import create_resources
 
+    moto_isolation.install()
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}):
         lambda_bridge.install()
         create_resources(parameters)
@@ -55,7 +56,7 @@ def run_job(current: Any, project_id: str, brief: dict[str, Any], timeout: float
     """Creates the job through the service (as the API does) and waits for its execution."""
     import boto3
     from narraforge.data import keys
-    from narraforge.data.models import CheckpointItem
+    from narraforge.data.models import CheckpointItem, NarrativeItem
     from narraforge.schemas.jobs import JobCreateRequest
     from narraforge.services import jobs
 
@@ -71,4 +72,7 @@ def run_job(current: Any, project_id: str, brief: dict[str, Any], timeout: float
     calls: dict[str, int] = defaultdict(int)
     for checkpoint in CheckpointItem.query(keys.job_pk(job.job_id)):
         calls[checkpoint.stage] += int(checkpoint.llm_calls)
-    return {"job": job, "wall_seconds": round(wall, 2), "calls_per_stage": dict(calls)}
+    words = 0
+    if job.narrative_id:
+        words = int(NarrativeItem.get(*NarrativeItem.key(job.user_id, job.narrative_id)).word_count)
+    return {"job": job, "wall_seconds": round(wall, 2), "calls_per_stage": dict(calls), "words": words}

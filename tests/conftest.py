@@ -27,10 +27,10 @@ for _name, _value in TEST_ENV.items():
     os.environ[_name] = _value
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
-import pytest
-from moto import mock_aws
+import pytest  # noqa: E402 - the environment above must be set before anything reads it
+from moto import mock_aws  # noqa: E402
 
-from tests.helpers import HandlerClient, reset_process_caches, stop_running_executions
+from tests.helpers import HandlerClient, reset_process_caches, stop_running_executions  # noqa: E402
 
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 # Retries really sleep under moto: keep them few and short (the template's defaults are for the cloud).
@@ -38,17 +38,24 @@ TEST_PARAMETERS = {"LlmRetryIntervalSeconds": 1, "LlmRetryMaxAttempts": 2, "Segm
 
 
 @pytest.fixture
-def aws():
+def stack_parameters() -> dict:
+    """Template parameters of the test stack; a module can override this fixture."""
+    return dict(TEST_PARAMETERS)
+
+
+@pytest.fixture
+def aws(stack_parameters):
     """A fresh moto account holding the table, bucket and state machine exactly as template.yaml
     declares them, with the real stage runner bridged into moto's Lambda."""
-    from narraforge.local import lambda_bridge
+    from narraforge.local import lambda_bridge, moto_isolation
 
+    moto_isolation.install()
     with mock_aws(config=MOTO_CONFIG):
         reset_process_caches()
         from narraforge.local.resources import create_resources
 
         lambda_bridge.install()
-        create_resources(TEST_PARAMETERS)
+        create_resources(stack_parameters)
         yield
         stop_running_executions()
     lambda_bridge.uninstall()

@@ -7,6 +7,7 @@ malformed JSON, wrong-schema JSON, truncated replies (finish_reason "length").""
 from __future__ import annotations
 
 import asyncio
+import random
 import socket
 import threading
 import time
@@ -36,14 +37,28 @@ class FakeOpenAI:
     requests: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     url: str = ""
+    fault_rate: float = 0.0  # share of requests failed at random (seeded) when no fault is scripted
+    timeout_delay: float = 2.5  # longer than the client's timeout in the tests
+    rng: random.Random = field(default_factory=lambda: random.Random(20261125))
+    billed_tokens: int = 0  # tokens of every reply actually delivered (what OpenAI would bill)
+    injected: list[str] = field(default_factory=list)
 
     def script(self, *faults: Fault) -> None:
         with self.lock:
             self.faults.extend(faults)
 
-    def _next_fault(self) -> Fault | None:
+    def _next_fault(self, structured: bool) -> Fault | None:
         with self.lock:
-            return self.faults.popleft() if self.faults else None
+            if self.faults:
+                return self.faults.popleft()
+            if self.fault_rate and self.rng.random() < self.fault_rate:
+                kinds = ["429", "500", "timeout"] + (["malformed"] if structured else [])
+                kind = self.rng.choice(kinds)
+                self.injected.append(kind)
+                return {"429": Fault(status=429), "500": Fault(status=500),
+                        "timeout": Fault(delay=self.timeout_delay, status=504),
+                        "malformed": Fault(content='{"truncated": ')}[kind]
+            return None
 
     def app(self) -> FastAPI:
         app = FastAPI()
@@ -53,7 +68,7 @@ class FakeOpenAI:
             body = await request.json()
             with self.lock:
                 self.requests.append(body)
-            fault = self._next_fault()
+            fault = self._next_fault(structured=bool(body.get("response_format")))
             if fault and fault.delay:
                 await asyncio.sleep(fault.delay)
             if fault and fault.status:
@@ -70,14 +85,16 @@ class FakeOpenAI:
                 content, finish, prompt_tokens = reply.text, reply.finish_reason, reply.usage.prompt_tokens
                 if fault and fault.truncate_words:
                     content, finish = " ".join(content.split()[: fault.truncate_words]), "length"
+            completion_tokens = max(1, len(content.split()) * 4 // 3)
+            with self.lock:
+                self.billed_tokens += prompt_tokens + completion_tokens
             return JSONResponse({
                 "id": f"chatcmpl-{len(self.requests)}", "object": "chat.completion", "created": int(time.time()),
                 "model": body["model"],
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
                              "finish_reason": finish}],
-                "usage": {"prompt_tokens": prompt_tokens,
-                          "completion_tokens": max(1, len(content.split()) * 4 // 3),
-                          "total_tokens": prompt_tokens + max(1, len(content.split()) * 4 // 3)},
+                "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                          "total_tokens": prompt_tokens + completion_tokens},
             })
 
         return app

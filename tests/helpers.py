@@ -118,8 +118,8 @@ class HandlerClient:
     def patch(self, url: str, json: Any = None, **kw: Any) -> Result:
         return self.request("PATCH", url, json_body=json, **kw)
 
-    def delete(self, url: str, **kw: Any) -> Result:
-        return self.request("DELETE", url, **kw)
+    def delete(self, url: str, json: Any = None, **kw: Any) -> Result:
+        return self.request("DELETE", url, json_body=json, **kw)
 
     def as_user(self, token: str) -> HandlerClient:
         return HandlerClient(token=token, default_headers=dict(self.default_headers))

@@ -43,7 +43,9 @@ def test_state_machine_comes_from_the_template_with_substitutions(aws):
     _, definition = state_machine_definition({"SegmentMapConcurrency": 3}, "us-east-1")
     parsed = json.loads(definition)
     assert "${" not in definition
-    assert parsed["States"]["SegmentGeneration"]["MaxConcurrency"] == 3
+    assert parsed["States"]["LanguageStylization"]["MaxConcurrency"] == 3
+    assert parsed["States"]["Prepare"]["Parameters"]["Payload"]["max_concurrency"] == 3
+    assert parsed["States"]["SegmentGeneration"]["MaxConcurrencyPath"] == "$.run.map_concurrency"
     assert parsed["States"]["BriefInterpretation"]["Parameters"]["FunctionName"].endswith(":StageRunnerFunction")
     sfn = boto3.client("stepfunctions", region_name="us-east-1")
     arn = os.environ["STATE_MACHINE_ARN"]
@@ -85,3 +87,25 @@ def test_make_invoke_runs_a_handler_with_a_sample_event(tmp_path):
     payload = json.loads(result.stdout[result.stdout.index("{\n"):])
     assert payload["statusCode"] == 200
     assert json.loads(payload["body"])["email"] == "demo@example.com"
+
+
+def test_moto_dynamodb_transactions_are_isolated_under_threads(aws):
+    """Without narraforge.local.moto_isolation, concurrent moto transactions lose writes or crash."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from narraforge.data.models import ProjectItem, StatsItem, UsageItem
+    from narraforge.data.transactions import Transaction
+
+    for i in range(300):  # a table with some content makes moto's unlocked table copy race reliably
+        ProjectItem(f"USER#filler{i}", "PROJECT#1", project_id="1", user_id=f"filler{i}", name="n").save()
+
+    def bump(i: int) -> None:
+        with Transaction() as tx:
+            tx.update("usage", UsageItem(*UsageItem.key("U", "2026-11")),
+                      actions=[UsageItem.generations_used.add(1), UsageItem.tag()])
+            tx.update("stats", StatsItem(*StatsItem.key()), actions=[StatsItem.jobs_created.add(1), StatsItem.tag()])
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(bump, range(200)))
+    assert UsageItem.get(*UsageItem.key("U", "2026-11")).generations_used == 200
+    assert StatsItem.get(*StatsItem.key()).jobs_created == 200

@@ -68,6 +68,49 @@ def test_happy_path_writes_the_narrative_and_reads_stage_by_stage(writer, provid
     assert project["narrative_count"] == 1 and project["total_word_count"] == narrative["word_count"]
     assert generations_used(writer.user_id) == 1
 
+    exposition = writer.get("/health/metrics").text
+    assert 'narraforge_jobs_total{status="completed"} 1.0' in exposition
+    assert 'narraforge_jobs_total{status="created"} 1.0' in exposition
+    assert "narraforge_narratives 1.0" in exposition
+    assert f"narraforge_words {float(narrative['word_count'])}" in exposition
+    assert f"narraforge_llm_tokens_total {float(done['tokens_used'])}" in exposition
+
+
+def test_every_pipeline_log_line_carries_job_and_stage(writer, provider, capsys):
+    import json as jsonlib
+    import logging
+
+    from narraforge.observability import logger
+
+    records: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(self.format(record))
+
+    handler = Collect()
+    handler.setFormatter(logger.registered_formatter)
+    logger.addHandler(handler)
+    logger.setLevel("INFO")
+    try:
+        job = start(writer, target_length=600)
+        finish(writer, job)
+    finally:
+        logger.setLevel("WARNING")
+        logger.removeHandler(handler)
+    lines = [jsonlib.loads(r) for r in records]
+    pipeline_lines = [line for line in lines if line.get("function_name") == "StageRunnerFunction"]
+    assert len(pipeline_lines) >= 10, "the stage runner logged too little"
+    for line in pipeline_lines:
+        assert line.get("job_id") == job["id"], line
+        assert line.get("stage"), line
+    emf = [jsonlib.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
+    names = {m["Name"] for line in emf for d in line["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}
+    assert {"StageDurationSeconds", "JobsCompleted", "JobTokens", "JobCostUsd"} <= names
+    durations = [line for line in emf if "StageDurationSeconds" in line]
+    assert {line["stage"] for line in durations} == {s.value for s in Stage}
+
+
 
 def test_throttled_twice_is_retried_and_completes(writer, provider):
     provider.failures = {1: LlmThrottled("429 from the model"), 2: LlmThrottled("429 again")}
@@ -155,3 +198,23 @@ def test_cancel_mid_run_ends_cancelled_and_drops_the_late_write(writer, provider
     checkpoints = stage_checkpoints(job["id"])
     assert in_flight not in checkpoints  # the stage finished after the cancel; its write was dropped
     assert generations_used(writer.user_id) == 0
+
+
+def _planning_concurrency(execution_arn: str) -> int:
+    import json
+
+    import boto3
+
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    events = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
+    exits = [e["stateExitedEventDetails"] for e in events if "stateExitedEventDetails" in e]
+    (planning,) = [d for d in exits if d["name"] == "SegmentPlanning"]
+    return json.loads(planning["output"])["run"]["map_concurrency"]
+
+
+@pytest.mark.parametrize(("words", "expected"), [(1200, 1), (7000, 4)])
+def test_short_works_draft_sequentially_long_ones_in_parallel(writer, provider, words, expected):
+    job = start(writer, target_length=words)
+    described, _ = finish(writer, job)
+    assert described["status"] == "SUCCEEDED", described
+    assert _planning_concurrency(job["execution_arn"]) == expected  # 4 = the test stack's Map limit

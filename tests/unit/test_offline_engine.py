@@ -56,9 +56,22 @@ def test_five_thousand_words_read_without_repeats():
     text = story("quality")
     assert metrics.max_sentence_repeats(text) <= 2
     assert metrics.repetition_rate(text) < 0.03
-    assert metrics.distinct_n(text, 2) >= 0.5
+    assert metrics.distinct_n(text, 2) >= 0.6
     assert "* * *" in text
     assert metrics.dialogue_ratio(text) > 0.1
+
+
+@pytest.mark.parametrize("genre", ["fantasy", "sci_fi", "romance", "horror", "comedy", "dystopian"])
+def test_distinct_bigrams_across_genres(genre):
+    assert metrics.distinct_n(story(f"genre-{genre}", genre=genre), 2) >= 0.6
+
+
+def test_polish_prose_does_not_repeat_itself():
+    text = story("polski", language="pl")
+    assert metrics.max_sentence_repeats(text) <= 2
+    assert metrics.repetition_rate(text) < 0.05
+    assert metrics.distinct_n(text, 2) >= 0.5
+    assert "— " in text
 
 
 def test_usage_model_and_label():

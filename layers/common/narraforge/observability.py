@@ -16,3 +16,11 @@ warnings.filterwarnings("ignore", message="No application metrics to publish")
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
+
+
+def stage_duration(stage: str, seconds: float) -> None:
+    """Per-stage duration with the stage as a dimension (ten values: low cardinality, never a job id)."""
+    from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+    with single_metric(name="StageDurationSeconds", unit=MetricUnit.Seconds, value=seconds) as metric:
+        metric.add_dimension(name="stage", value=stage)

@@ -26,7 +26,9 @@ API_DESCRIPTION = (
 
 COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorResponse, "description": "Missing, invalid or expired access token"},
+    413: {"model": ErrorResponse, "description": "Request body over the size limit"},
     422: {"model": ErrorResponse, "description": "Invalid input, with field-level details"},
+    429: {"model": ErrorResponse, "description": "Rate limit reached; `Retry-After` says when to try again"},
 }
 
 

@@ -32,7 +32,24 @@ def openapi_document() -> dict[str, Any]:
     app = FastAPI()
     for module in ROUTER_MODULES:
         app.include_router(importlib.import_module(module).router)
-    return get_openapi(title=API_TITLE, version=__version__, description=API_DESCRIPTION, routes=app.routes)
+    document = get_openapi(title=API_TITLE, version=__version__, description=API_DESCRIPTION, routes=app.routes)
+    _errors_as_json(document)
+    return document
+
+
+ERROR_SCHEMA_REF = "#/components/schemas/ErrorResponse"
+
+
+def _errors_as_json(document: dict[str, Any]) -> None:
+    """FastAPI documents an error model under the route's own media type (text/plain for /text, say);
+    errors always leave as JSON, so that is where the spec must say they are."""
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            for response in operation.get("responses", {}).values():
+                content = response.get("content", {})
+                for media_type in [m for m in content if m != "application/json"]:
+                    if content[media_type].get("schema", {}).get("$ref") == ERROR_SCHEMA_REF:
+                        content["application/json"] = content.pop(media_type)
 
 
 @router.get("/openapi.json")

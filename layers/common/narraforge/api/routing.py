@@ -20,11 +20,11 @@ def collection_route(router: APIRouter, method: str, **kwargs: Any) -> Callable[
 
 
 def update_route(router: APIRouter, path: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Any]:
-    """PUT as documented, and PATCH with the same meaning (fields sent are changed)."""
+    """PUT, and PATCH with the same meaning (fields sent are changed); both documented, as both are served."""
 
     def register(endpoint: Callable[..., Any]) -> Callable[..., Any]:
         router.add_api_route(path, endpoint, methods=["PUT"], **kwargs)
-        router.add_api_route(path, endpoint, methods=["PATCH"], include_in_schema=False, **kwargs)
+        router.add_api_route(path, endpoint, methods=["PATCH"], **kwargs)
         return endpoint
 
     return register

@@ -177,6 +177,12 @@ class JobItem(BaseItem, discriminator="job"):
     usage_month = UnicodeAttribute()
     quota_held = BooleanAttribute(default=True)
     provider = UnicodeAttribute(null=True)
+    # Regeneration: the narrative and version this job will add, and what it was asked to change.
+    target_narrative_id = UnicodeAttribute(null=True)
+    target_version = NumberAttribute(null=True)
+    parent_version = NumberAttribute(null=True)
+    instructions = UnicodeAttribute(null=True)
+    source_job_id = UnicodeAttribute(null=True)
     started_at = UTCDateTimeAttribute(null=True)
     completed_at = UTCDateTimeAttribute(null=True)
     created_at = UTCDateTimeAttribute(default=utcnow)
@@ -225,7 +231,8 @@ class NarrativeItem(BaseItem, discriminator="narrative"):
     overall_quality_score = NumberAttribute(null=True)
     generation_cost_usd = NumberAttribute(default=0)
     tokens_used = NumberAttribute(default=0)
-    version = NumberAttribute(default=1)
+    version = NumberAttribute(default=1)  # the current version
+    version_counter = NumberAttribute(default=1)  # the highest version number handed out
     view_count = NumberAttribute(default=0)
     download_count = NumberAttribute(default=0)
     exported_formats = ListAttribute(of=UnicodeAttribute, default=list)

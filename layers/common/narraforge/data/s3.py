@@ -17,6 +17,12 @@ def segment_key(job_id: str, stage_number: int, index: int) -> str:
     return f"jobs/{job_id}/segments/{stage_number:02d}/{index:04d}.json"
 
 
+def call_key(job_id: str, stage_number: int, segment: int | None, fingerprint: str) -> str:
+    """The call journal: one object per successful LLM call, so a retried stage replays instead of paying."""
+    where = f"{stage_number:02d}" if segment is None else f"{stage_number:02d}-{segment:04d}"
+    return f"jobs/{job_id}/calls/{where}/{fingerprint}.json"
+
+
 def job_prefix(job_id: str) -> str:
     return f"jobs/{job_id}/"
 
@@ -50,6 +56,11 @@ def put_text(key: str, text: str) -> None:
 
 def get_bytes(key: str) -> bytes:
     return client("s3").get_object(Bucket=get_settings().bucket_name, Key=key)["Body"].read()
+
+
+def copy(source_key: str, target_key: str) -> None:
+    bucket = get_settings().bucket_name
+    client("s3").copy_object(Bucket=bucket, Key=target_key, CopySource={"Bucket": bucket, "Key": source_key})
 
 
 def delete_prefix(prefix: str) -> int:

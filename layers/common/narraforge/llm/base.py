@@ -48,9 +48,16 @@ class Provider(Protocol):
 
 
 class PipelineError(Exception):
-    """Base of errors a stage raises; the class name is the Step Functions `errorType`."""
+    """Base of errors a stage raises; the class name is the Step Functions `errorType`.
+
+    `usage` carries what the provider already charged before the error (e.g. a malformed reply that
+    was re-prompted, or a continuation cut short), so that it is billed even though the call failed."""
 
     retryable = False
+
+    def __init__(self, message: str = "", usage: Usage | None = None) -> None:
+        super().__init__(message)
+        self.usage = usage
 
 
 class LlmThrottled(PipelineError):

@@ -1021,3 +1021,23 @@ EN_IMAGES += [
     "{A} moved a {adj1} {noun1} aside to make room.",
     "Next to a {adj1} {noun1} stood a {adj2} {noun2}, {adj3} with age.",
 ]
+
+# Bridging sentences the offline engine puts at a seam between two segments.
+EN_BRIDGES = [
+    "The echo of what had just happened stayed with {A} a while longer.",
+    "{A} carried the last conversation along like a stone in {a_poss} pocket.",
+    "It took {A} the length of a held breath to leave the last hour behind.",
+    "What {B} had said still rang in {a_poss} ears.",
+    "{Weather} kept on, and {A} kept going.",
+    "Nothing had been settled, and {A} knew it.",
+    "The road from there was shorter than {A} wanted.",
+    "{A} let the last of {emotion} go, or tried to.",
+]
+PL_BRIDGES = [
+    "{Sense} zostaje jeszcze na chwilę, zanim wszystko rusza dalej.",
+    "Echo ostatniej rozmowy nie chce ucichnąć.",
+    "Nic nie zostało rozstrzygnięte i wszyscy o tym wiedzą.",
+    "Za oknem {weather}, a czas płynie dalej.",
+    "Ostatnie słowa wciąż wiszą w powietrzu.",
+    "Droga stamtąd okazuje się krótsza, niż ktokolwiek by chciał.",
+]

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from narraforge.llm import offline_grammar as gr
 from narraforge.llm import offline_phrases as ph
 from narraforge.llm.offline_lexicon import EN, PL, PL_PLACE_FORMS
 from narraforge.llm.offline_plans import the
@@ -55,6 +56,13 @@ def _cap(sentence: str) -> str:
     return sentence
 
 
+def _share(pool: list[str], index: int, count: int, keep: int = 6) -> list[str]:
+    """The templates of segment `index` of `count`: the pool split into as many disjoint shares as there are
+    segments, while each share keeps at least `keep` templates (so long works reuse each share evenly)."""
+    shares = max(1, min(count, len(pool) // keep))
+    return [t for j, t in enumerate(pool) if j % shares == index % shares]
+
+
 class Writer:
     """Writes one reply. Never repeats a sentence within it; templates rotate so a story stays varied."""
 
@@ -92,16 +100,16 @@ class Writer:
         self.objects = rng.sample(self.lex["objects"], k=min(2, len(self.lex["objects"])))
         self.threats = rng.sample(self.lex["threats"], k=min(2, len(self.lex["threats"])))
         self.mentioned: set[str] = set()
-        # Each segment draws from its own third of the fixed templates and uses each at most once, so a
-        # story reuses few of them; the open-ended image sentences fill the rest.
-        third = int(facts.get("segment_index") or 0) % 3
-        narration = ph.PL_NARRATION if self.pl else ph.EN_NARRATION
-        lines = ph.PL_DIALOGUE if self.pl else ph.EN_DIALOGUE
-        self.narration = narration if self.pl else [t for j, t in enumerate(narration) if j % 3 == third]
-        # Scripts are mostly dialogue, so they draw on every line template.
-        self.lines = lines if self.pl or self.is_script else [t for j, t in enumerate(lines) if j % 3 == third]
+        # Each segment draws from its own share of the fixed templates and uses each at most once, so a
+        # story reuses few of them; sentences of the phrase grammar (and English image sentences) fill the rest.
+        index = int(facts.get("segment_index") or 0)
+        count = max(1, int(facts.get("segment_count") or 1))
+        self.narration = _share(ph.PL_NARRATION if self.pl else ph.EN_NARRATION, index, count)
+        self.lines = _share(ph.PL_DIALOGUE if self.pl else ph.EN_DIALOGUE, index, count)
         rng.shuffle(self.narration)
-        self.cursor = {name: rng.randrange(1000) for name in ("narr", "open", "line", "close", "act", "image")}
+        rng.shuffle(self.lines)
+        self.decorations: set[str] = set()
+        self.cursor = {name: rng.randrange(1000) for name in ("open", "act", "image")}
 
     # --- choosing -------------------------------------------------------------------------------------
     def _rotate(self, key: str, options: list[str]) -> str:
@@ -211,11 +219,9 @@ class Writer:
 
     def _sentence(self, key: str, options: list[str], a: Person | None = None, b: Person | None = None) -> str:
         """A fresh sentence from the rotation; retried with new slots if it was already written."""
-        for attempt in range(12):
+        for _ in range(12):
             pa, pb = self._pair()
             sentence = self._fill(self._rotate(key, options), a or pa, b or pb)
-            if attempt < 11 and self.rng.random() < 0.25 and key == "narr":
-                sentence = self._connect(sentence)
             if sentence not in self.used:
                 self.used.add(sentence)
                 return sentence
@@ -230,23 +236,42 @@ class Writer:
         return f"{word}, {body}"
 
     # --- building blocks ------------------------------------------------------------------------------
-    def _line(self, speaker: Person, listener: Person) -> tuple[str, bool]:
-        """One spoken line (without quotes) and whether it is a question."""
-        for _ in range(12):
-            core = self._rotate("line", self.lines)
+    def _decoration(self, options: list[str]) -> str:
+        """A lead-in or tail for a spoken line, each used at most once per reply (else none)."""
+        choice = self.rng.choice(options)
+        if choice.strip() and choice in self.decorations:
+            return ""
+        self.decorations.add(choice)
+        return choice
+
+    def _core_line(self, speaker: Person, listener: Person) -> tuple[str, bool]:
+        """A fixed line template while this reply has unused ones (at most once each), else a grammar line."""
+        if self.lines and self.rng.random() < 0.4:
+            core = self.lines.pop()
             question = (
                 core.split()[0]
                 in {"Do", "What", "Why", "How", "Who", "Where", "Is", "Ufasz", "Co", "Kto", "Gdzie", "Jak"}
                 or core.endswith("didn't you")
                 or core.endswith("prawda")
             )
+            return core, question
+        others = [p.first for p in self.cast if p is not speaker and p is not listener and p.person == 3]
+        others = others or [p.first for p in self.cast if p is not speaker and p.person == 3]
+        return gr.pl_spoken(self.rng, others) if self.pl else gr.en_spoken(self.rng, others)
+
+    def _line(self, speaker: Person, listener: Person) -> tuple[str, bool]:
+        """One spoken line (without quotes) and whether it is a question."""
+        for _ in range(12):
+            core, question = self._core_line(speaker, listener)
             posts = (
                 ph.PL_LINE_POST if self.pl else (ph.EN_LINE_POST_QUESTION if question else ph.EN_LINE_POST_STATEMENT)
             )
-            pre = self.rng.choice(ph.PL_LINE_PRE if self.pl else ph.EN_LINE_PRE)
-            keep = core.split()[0] in {"I", "I'm", "I'd", "I'll", "I've"} or core.startswith("{")
+            pre = self._decoration(ph.PL_LINE_PRE if self.pl else ph.EN_LINE_PRE)
+            keep = core.split()[0] in {"I", "I'm", "I'd", "I'll", "I've"} or core.startswith("{") or any(
+                core.startswith(p.first) for p in self.cast
+            )
             line = pre + (core[:1].lower() + core[1:] if pre and not keep else core)
-            line += self.rng.choice(posts)
+            line += self._decoration(posts)
             line = self._fill(line, listener, listener).rstrip()
             line = line.replace(speaker.first + ", ", "", 1) if line.startswith(speaker.first) else line
             if line not in self.used:
@@ -267,12 +292,18 @@ class Writer:
         if self.pl:
             said = VERB_RE.sub(lambda m: m.group({3: 1, 1: 2, 2: 3}[speaker.person]), self.rng.choice(ph.PL_SAID))
             who = f" {speaker.first}" if speaker.person == 3 else ""
-            if self.rng.random() < 0.35:
-                gesture = VERB_RE.sub(
-                    lambda m: m.group({3: 1, 1: 2, 2: 3}[speaker.person]), self.rng.choice(ph.PL_GESTURES)
-                )
-                return f"— {line}{'?' if question else '.'} — {said}{who} i {gesture}."
-            return f"— {line}{'?' if question else '.'} — {said}{who}."
+            style = self.rng.random()
+            # Polish punctuation: a statement's full stop gives way to the attribution ("— Nie wiem — mówi
+            # Ola."); a question keeps its mark and is mostly left bare, so tags don't stand alone as sentences.
+            if style < 0.25:
+                return f"— {line}{'?' if question else '.'}"
+            gesture = self._decoration(ph.PL_GESTURES) if style < 0.6 or question else ""
+            if gesture:
+                gesture = VERB_RE.sub(lambda m: m.group({3: 1, 1: 2, 2: 3}[speaker.person]), gesture)
+                return f"— {line}{'?' if question else ''} — {said}{who} i {gesture}."
+            if question:
+                return f"— {line}?"
+            return f"— {line} — {said}{who}."
         subj = speaker.forms()[0]
         end = "?" if question else "."
         style = self.rng.random()
@@ -289,9 +320,8 @@ class Writer:
         return " ".join(self._narration() for _ in range(sentences))
 
     def _narration(self) -> str:
-        if self.pl:
-            return self._sentence("narr", self.narration)
-        if self.narration and self.rng.random() < 0.4:
+        roll = self.rng.random()
+        if self.narration and roll < 0.3:
             a, b = self._pair()
             sentence = self._fill(self.narration.pop(), a, b)
             if self.rng.random() < 0.25:
@@ -299,7 +329,24 @@ class Writer:
             if sentence not in self.used:
                 self.used.add(sentence)
                 return sentence
+        if self.pl or roll < 0.65:
+            return self._grammar_sentence()
         return self._image()
+
+    def _grammar_sentence(self) -> str:
+        """A narration sentence of the phrase grammar, about one of the characters present."""
+        for _ in range(12):
+            a, _ = self._pair()
+            if self.pl:
+                sentence = gr.pl_narration(self.rng, [p.first for p in self.present if p.person == 3])
+            else:
+                subj, _, poss, _ = a.forms()
+                names = [p.first for p in self.cast if p is not a and p.person == 3]
+                sentence = gr.en_narration(self.rng, subj, poss if a.person != 3 else f"{a.first}'s", names)
+            if sentence not in self.used:
+                self.used.add(sentence)
+                return sentence
+        return sentence
 
     def _image(self) -> str:
         """A sentence assembled from independent parts: many combinations, few repeated word pairs."""
@@ -371,7 +418,9 @@ class Writer:
         if closing:
             final = self.facts.get("segment_index") == (self.facts.get("segment_count") or 0) - 1
             pool = (ph.PL_FINAL if self.pl else ph.EN_FINAL) if final else (ph.PL_CLOSERS if self.pl else ph.EN_CLOSERS)
-            paras.append(self._sentence("close", pool))
+            index = int(self.facts.get("segment_index") or 0)
+            paras.append(self._fill(pool[index % len(pool)], *self._pair()) if index < len(pool) or final
+                         else self._grammar_sentence())
         return "\n\n".join(paras)
 
     def script(self, target: int) -> str:
@@ -456,8 +505,11 @@ def smooth_seam(facts: dict[str, Any], writer: Writer) -> str:
     opening = str(facts.get("opening", ""))
     if writer.is_script or not opening:
         return opening
-    if writer.pl:
-        bridge = writer._fill("{Sense} zostaje jeszcze na chwilę, zanim wszystko rusza dalej.", *writer._pair())
+    pool = ph.PL_BRIDGES if writer.pl else ph.EN_BRIDGES
+    index = int(facts.get("segment_index") or 0)
+    # Each fixed bridge once per round of seams, a grammar sentence on every other round: no seam repeats.
+    if (index // len(pool)) % 2 == 0:
+        bridge = writer._fill(pool[index % len(pool)], *writer._pair())
     else:
-        bridge = writer._fill("The echo of what had just happened stayed with {A} as {time} came on.", *writer._pair())
+        bridge = writer._grammar_sentence()
     return f"{bridge} {opening}"

@@ -17,6 +17,7 @@ from narraforge.llm.base import (
     LlmThrottled,
     LlmTimeout,
     Message,
+    PipelineError,
     Usage,
     ValidationFailed,
 )
@@ -68,8 +69,13 @@ class OpenAIProvider:
         used_model = model
         attempts = 2 if json_schema else MAX_CONTINUATIONS + 1
         for attempt in range(attempts):
-            response = self._call(history, model=model, max_tokens=max_tokens, temperature=temperature,
-                                  json_schema=json_schema)
+            try:
+                response = self._call(history, model=model, max_tokens=max_tokens, temperature=temperature,
+                                      json_schema=json_schema)
+            except PipelineError as exc:
+                if prompt_tokens or completion_tokens:
+                    exc.usage = Usage(prompt_tokens, completion_tokens)
+                raise
             choice = response.choices[0]
             text = choice.message.content or ""
             finish_reason = choice.finish_reason or "stop"
@@ -82,7 +88,8 @@ class OpenAIProvider:
                     parts = [text]
                     break
                 if attempt == attempts - 1:
-                    raise LlmBadOutput(f"{json_schema.get('name', 'reply')}: not valid JSON after a re-prompt")
+                    raise LlmBadOutput(f"{json_schema.get('name', 'reply')}: not valid JSON after a re-prompt",
+                                       usage=Usage(prompt_tokens, completion_tokens))
                 history += [{"role": "assistant", "content": text}, {"role": "user", "content": JSON_RETRY_PROMPT}]
                 continue
             parts.append(text)

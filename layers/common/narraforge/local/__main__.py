@@ -14,10 +14,11 @@ def serve(port: int, host: str) -> None:
 
     moto = stack.start_moto()
     stack.configure_environment(moto.url)
-    from narraforge.local import lambda_bridge
+    from narraforge.local import lambda_bridge, moto_isolation
     from narraforge.local.apigw import create_emulator
     from narraforge.local.resources import create_resources
 
+    moto_isolation.install()
     lambda_bridge.install()
     create_resources()
     api_url = f"http://{host}:{port}"

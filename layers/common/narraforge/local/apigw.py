@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route as StarletteRoute
+from starlette.routing import request_response
 
 from narraforge.local.template import Route, api_routes
 
@@ -176,5 +176,8 @@ async def dispatch(request: Request) -> Response:
 
 
 def create_emulator() -> Starlette:
-    methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
-    return Starlette(routes=[StarletteRoute("/{path:path}", dispatch, methods=methods)])
+    """Every request goes to `dispatch`, as the router's default rather than a `/{path:path}` route: that
+    pattern cannot match a path holding a newline (%0A), which then got Starlette's plain-text 404."""
+    emulator = Starlette()
+    emulator.router.default = request_response(dispatch)
+    return emulator

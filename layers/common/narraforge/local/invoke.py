@@ -47,9 +47,10 @@ def invoke_function(folder: str, event_path: str) -> int:
     else:
         moto = stack.start_moto()
         stack.configure_environment(moto.url)
-        from narraforge.local import lambda_bridge
+        from narraforge.local import lambda_bridge, moto_isolation
         from narraforge.local.resources import create_resources
 
+        moto_isolation.install()
         lambda_bridge.install()
         create_resources()
         print("(no local stack running: using a fresh in-process one)")

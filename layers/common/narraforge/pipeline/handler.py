@@ -18,8 +18,9 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(user_id, str) or not isinstance(job_id, str):
         raise ValidationFailed("event needs job_id and user_id")
     logger.append_keys(job_id=job_id, stage=event.get("stage", action))
+    limit = int(event.get("max_concurrency") or 1)
     if action == "prepare":
-        return lifecycle.prepare(user_id, job_id)
+        return lifecycle.prepare(user_id, job_id, limit)
     if action == "record_failure":
         return lifecycle.record_failure(user_id, job_id, event.get("error") or {})
     if action == "stage":
@@ -29,5 +30,6 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
             raise ValidationFailed(f"unknown stage {event.get('stage')!r}") from exc
         job = load_job(user_id, job_id)
         segment = event.get("segment")
-        return run_stage(job, stage, provider_for(job_id), segment=int(segment) if segment is not None else None)
+        return run_stage(job, stage, provider_for(job_id), segment=int(segment) if segment is not None else None,
+                         max_concurrency=limit)
     raise ValidationFailed(f"unknown action {action!r}")

@@ -13,16 +13,16 @@ from narraforge.data.models import JobItem
 from narraforge.enums import JobStatus, Stage
 from narraforge.llm.base import JobCancelled
 from narraforge.observability import logger
-from narraforge.pipeline.runner import completed_stages, load_job
+from narraforge.pipeline.runner import completed_stages, load_job, map_concurrency
 from narraforge.services.job_state import ACTIVE, status_actions, status_in
 from narraforge.services.jobs import fail_and_refund
 
 
-def prepare(user_id: str, job_id: str) -> dict[str, Any]:
+def prepare(user_id: str, job_id: str, max_concurrency: int = 1) -> dict[str, Any]:
     """QUEUED → RUNNING, and where to start: the first stage without a checkpoint."""
     job = load_job(user_id, job_id)
     if job.status == JobStatus.COMPLETED.value:
-        return {"resume_from": "done", "segments": []}
+        return {"resume_from": "done", "segments": [], "map_concurrency": 1}
     actions = status_actions(user_id, JobStatus.RUNNING)
     if job.started_at is None:
         actions.append(JobItem.started_at.set(utcnow()))
@@ -35,11 +35,14 @@ def prepare(user_id: str, job_id: str) -> dict[str, Any]:
     done = completed_stages(job_id)
     resume_from = next((stage for stage in Stage if stage not in done), None)
     segments: list[int] = []
+    concurrency = 1
     if Stage.SEGMENT_PLANNING in done:
         plan = s3.get_json(s3.stage_key(job_id, Stage.SEGMENT_PLANNING.number, Stage.SEGMENT_PLANNING.value))
         segments = list(range(len(plan["segments"])))
+        concurrency = map_concurrency(plan, max_concurrency)
     logger.info("job prepared", extra={"job_id": job_id, "resume_from": getattr(resume_from, "value", "done")})
-    return {"resume_from": resume_from.value if resume_from else "done", "segments": segments}
+    return {"resume_from": resume_from.value if resume_from else "done", "segments": segments,
+            "map_concurrency": concurrency}
 
 
 def record_failure(user_id: str, job_id: str, error: dict[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -24,9 +26,17 @@ from narraforge.data.base import utcnow
 from narraforge.data.models import CheckpointItem, JobItem
 from narraforge.data.transactions import Transaction
 from narraforge.enums import JobStatus, Stage
-from narraforge.llm.base import BudgetExceeded, Completion, JobCancelled, Message, Provider
+from narraforge.llm.base import (
+    BudgetExceeded,
+    Completion,
+    JobCancelled,
+    Message,
+    PipelineError,
+    Provider,
+    Usage,
+)
 from narraforge.llm.pricing import cost_of
-from narraforge.observability import logger, metrics
+from narraforge.observability import logger, stage_duration
 from narraforge.pipeline.context import ModelRole
 from narraforge.pipeline.stages import STAGES
 from narraforge.schemas.briefs import ProductionBrief
@@ -89,22 +99,38 @@ class JobStageContext:
         temperature: float = 0.7,
         json_schema: dict[str, Any] | None = None,
     ) -> Completion:
+        """A call whose result is in the job's call journal (a retried or resumed stage asking the same
+        thing again) is replayed from it: every successful call is made, and billed, exactly once."""
+        model = _model_for(role)
+        journal_key = s3.call_key(self.job_id, self.stage.number, self.segment,
+                                  _call_fingerprint(model, messages, max_tokens, temperature, json_schema))
+        recorded = _journal_read(journal_key)
+        if recorded is not None:
+            self._count(recorded)
+            return recorded
         head = _reload(self.job)
         if head.status != JobStatus.RUNNING.value:
             raise JobCancelled(f"job is {head.status}")
         cap = get_settings().job_cost_cap_usd
-        spent = float(head.actual_cost_usd or 0) + self.usage.cost_usd
+        spent = float(head.actual_cost_usd or 0)
         if spent >= cap:
             raise BudgetExceeded(f"job cost cap of ${cap:.2f} reached (spent ${spent:.4f})")
-        model = _model_for(role)
         started = time.perf_counter()
-        completion = self.provider.complete(
-            messages, model=model, max_tokens=max_tokens, temperature=temperature, json_schema=json_schema
-        )
-        self.usage.calls += 1
-        self.usage.prompt_tokens += completion.usage.prompt_tokens
-        self.usage.completion_tokens += completion.usage.completion_tokens
-        self.usage.cost_usd += cost_of(completion.model, completion.usage, provider=self.provider.name)
+        try:
+            completion = self.provider.complete(
+                messages, model=model, max_tokens=max_tokens, temperature=temperature, json_schema=json_schema
+            )
+        except PipelineError as exc:
+            if exc.usage is not None:  # the provider charged for replies it could not use
+                self._bill(exc.usage, cost_of(model, exc.usage, provider=self.provider.name))
+            raise
+        cost = cost_of(completion.model, completion.usage, provider=self.provider.name)
+        s3.put_json(journal_key, {"text": completion.text, "model": completion.model,
+                                  "finish_reason": completion.finish_reason, "metadata": completion.metadata,
+                                  "prompt_tokens": completion.usage.prompt_tokens,
+                                  "completion_tokens": completion.usage.completion_tokens, "cost_usd": cost})
+        self._bill(completion.usage, cost)
+        self._count(completion, cost)
         logger.debug(
             "llm call",
             extra={
@@ -116,6 +142,38 @@ class JobStageContext:
             },
         )
         return completion
+
+
+    def _bill(self, usage: Usage, cost: float) -> None:
+        """Billed now, unconditionally: the provider was paid even if the job is cancelled meanwhile."""
+        self.job.update(actions=[JobItem.tokens_used.add(usage.total_tokens),
+                                 JobItem.actual_cost_usd.add(round(cost, 8))])
+
+    def _count(self, completion: Completion, cost: float | None = None) -> None:
+        self.usage.calls += 1
+        self.usage.prompt_tokens += completion.usage.prompt_tokens
+        self.usage.completion_tokens += completion.usage.completion_tokens
+        self.usage.cost_usd += completion.metadata.get("cost_usd", 0.0) if cost is None else cost
+
+
+def _call_fingerprint(model: str, messages: list[Message], max_tokens: int, temperature: float,
+                      json_schema: dict[str, Any] | None) -> str:
+    payload = json.dumps({"model": model, "messages": [[m.role, m.content] for m in messages],
+                          "max_tokens": max_tokens, "temperature": temperature, "schema": json_schema},
+                         sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(payload.encode()).hexdigest()[:40]
+
+
+def _journal_read(key: str) -> Completion | None:
+    try:
+        entry = s3.get_json(key)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] in ("NoSuchKey", "404"):
+            return None
+        raise
+    return Completion(text=entry["text"], usage=Usage(entry["prompt_tokens"], entry["completion_tokens"]),
+                      model=entry["model"], finish_reason=entry["finish_reason"],
+                      metadata={**entry["metadata"], "replayed": True, "cost_usd": entry["cost_usd"]})
 
 
 def _model_for(role: ModelRole) -> str:
@@ -133,6 +191,11 @@ def _reload(job: JobItem) -> JobItem:
 
 def segment_count(ctx: JobStageContext) -> int:
     return len(ctx.output_of(Stage.SEGMENT_PLANNING)["segments"])
+
+
+def map_concurrency(plan: dict[str, Any], limit: int) -> int:
+    """Sequential mode (short works: each draft reads the previous real text) drafts one at a time."""
+    return 1 if plan.get("mode") == "sequential" else max(1, limit)
 
 
 def load_job(user_id: str, job_id: str) -> JobItem:
@@ -171,13 +234,15 @@ def run_stage(
     provider: Provider,
     *,
     segment: int | None = None,
+    max_concurrency: int = 1,
 ) -> dict[str, Any]:
-    """Runs one stage, one segment of a Map stage, or (no segment) a Map stage's finalize step."""
+    """Runs one stage, one segment of a Map stage, or (no segment) a Map stage's finalize step.
+    `max_concurrency` is the Map limit of the deployment; segment planning answers with the one to use."""
     sk = keys.segment_sk(stage.number, segment) if segment is not None else keys.stage_sk(stage.number)
-    ctx = JobStageContext(job=job, stage=stage, segment=segment, provider=provider)
+    ctx = JobStageContext(job=job, stage=stage, segment=segment, provider=provider, instructions=job.instructions)
     if checkpoint_exists(job.job_id, sk):
         logger.info("checkpoint exists; skipping", extra={"segment": segment})
-        return _result(ctx)
+        return _result(ctx, max_concurrency)
     mark_started(job, stage)
     spec = STAGES[stage]
     started = time.perf_counter()
@@ -185,22 +250,25 @@ def run_stage(
         from narraforge.services.narratives import publish
 
         publish(ctx, sk, started)
-        return _result(ctx)
-    if segment is not None:
-        output = spec.run_segment(ctx, segment)  # type: ignore[misc]
-        key = s3.segment_key(job.job_id, stage.number, segment)
-    elif stage in MAP_STAGES:
-        output = spec.finalize(ctx) if spec.finalize else {}
-        key = s3.stage_key(job.job_id, stage.number, stage.value)
     else:
-        output = spec.run(ctx)  # type: ignore[misc]
-        key = s3.stage_key(job.job_id, stage.number, stage.value)
-    s3.put_json(key, output)
-    ctx._outputs[key] = output
+        if segment is not None:
+            output = spec.run_segment(ctx, segment)  # type: ignore[misc]
+            key = s3.segment_key(job.job_id, stage.number, segment)
+        elif stage in MAP_STAGES:
+            output = spec.finalize(ctx) if spec.finalize else {}
+            key = s3.stage_key(job.job_id, stage.number, stage.value)
+        else:
+            output = spec.run(ctx)  # type: ignore[misc]
+            key = s3.stage_key(job.job_id, stage.number, stage.value)
+        s3.put_json(key, output)
+        ctx._outputs[key] = output
+        commit_checkpoint(ctx, sk, key, time.perf_counter() - started)
     duration = time.perf_counter() - started
-    commit_checkpoint(ctx, sk, key, duration)
-    metrics.add_metric(name="StageDurationSeconds", unit="Seconds", value=duration)
-    return _result(ctx)
+    stage_duration(stage.value, duration)
+    logger.info("stage complete", extra={"segment": segment, "llm_calls": ctx.usage.calls,
+                                         "tokens": ctx.usage.prompt_tokens + ctx.usage.completion_tokens,
+                                         "seconds": round(duration, 3)})
+    return _result(ctx, max_concurrency)
 
 
 def mark_started(job: JobItem, stage: Stage) -> None:
@@ -233,11 +301,9 @@ def checkpoint_item(ctx: JobStageContext, sk: str, key: str, duration: float) ->
 
 
 def head_actions(ctx: JobStageContext) -> list[Any]:
-    """Job-head changes of a finished stage or segment: usage ADDs, progress, current stage."""
-    tokens = ctx.usage.prompt_tokens + ctx.usage.completion_tokens
+    """Job-head changes of a finished stage or segment: progress and current stage (usage is billed per
+    call, as it happens)."""
     actions: list[Any] = [
-        JobItem.tokens_used.add(tokens),
-        JobItem.actual_cost_usd.add(round(ctx.usage.cost_usd, 8)),
         JobItem.current_stage.set(ctx.stage.value),
         JobItem.updated_at.set(utcnow()),
     ]
@@ -269,11 +335,12 @@ def commit_checkpoint(ctx: JobStageContext, sk: str, key: str, duration: float) 
         raise
 
 
-def _result(ctx: JobStageContext) -> dict[str, Any]:
+def _result(ctx: JobStageContext, max_concurrency: int) -> dict[str, Any]:
     """What the state machine receives: small (ids and counts), never the text."""
     result: dict[str, Any] = {"stage": ctx.stage.value}
     if ctx.stage is Stage.SEGMENT_PLANNING and ctx.segment is None:
         result["segments"] = list(range(segment_count(ctx)))
+        result["map_concurrency"] = map_concurrency(ctx.output_of(Stage.SEGMENT_PLANNING), max_concurrency)
     if ctx.segment is not None:
         result["segment"] = ctx.segment
     return result

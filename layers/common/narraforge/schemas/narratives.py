@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from narraforge.enums import Genre, ProductionType
+from narraforge.enums import Genre, ProductionType, Stage
 
 
 class NarrativeResponse(BaseModel):
@@ -48,3 +48,19 @@ class NarrativeVersionResponse(BaseModel):
     parent_version: int | None
     instructions: str | None
     is_current: bool
+
+
+class RegenerateRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    instructions: str | None = Field(None, max_length=2000, examples=["Make the ending hopeful"])
+    from_stage: Stage = Field(Stage.SEGMENT_GENERATION,
+                              description="Earlier stages are reused from the current version's job")
+    brief_overrides: dict[str, Any] = Field(default_factory=dict, description="Fields of the production brief")
+
+    @field_validator("from_stage")
+    @classmethod
+    def _not_last(cls, stage: Stage) -> Stage:
+        if stage is Stage.OUTPUT_PROCESSING:
+            raise ValueError("regenerate from segment_generation or earlier to get a new text")
+        return stage

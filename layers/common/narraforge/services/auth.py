@@ -166,10 +166,10 @@ def _issue_tokens(
                 tx.save("session", session, condition=SessionItem.pk.does_not_exist())
             else:
                 tx.update("rotated", rotating, actions=[RefreshTokenItem.used.set(True)],
-                          condition=RefreshTokenItem.used == False)
+                          condition=RefreshTokenItem.used == False)  # noqa: E712 - a DynamoDB condition
                 session = SessionItem(*SessionItem.key(user.user_id, new_item.family))
                 tx.update("session", session, actions=[SessionItem.ttl.set(new_item.ttl)],
-                          condition=SessionItem.pk.exists() & (SessionItem.revoked == False))
+                          condition=SessionItem.pk.exists() & (SessionItem.revoked == False))  # noqa: E712
             tx.save("token", new_item, condition=RefreshTokenItem.pk.does_not_exist())
     except TransactWriteError as exc:
         if rotating is not None and tx.failed(exc) & {"rotated", "session"}:

@@ -44,9 +44,14 @@ def readiness() -> dict[str, str]:
     return results
 
 
+COUNTERS = ("users", "projects", "narratives", "words", "tokens", "cost_usd", "jobs_created", "jobs_completed",
+            "jobs_failed", "jobs_cancelled")
+
+
 def platform_counters() -> dict[str, float]:
+    """The counters kept with atomic ADDs next to the writes they count (one read, no scans)."""
     try:
         stats = StatsItem.get(*StatsItem.key())
     except DoesNotExist:
-        return {"users": 0, "projects": 0}
-    return {"users": float(stats.users or 0), "projects": float(stats.projects or 0)}
+        return dict.fromkeys(COUNTERS, 0.0)
+    return {name: float(getattr(stats, name) or 0) for name in COUNTERS}

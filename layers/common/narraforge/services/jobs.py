@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import timedelta
+from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
@@ -17,6 +18,7 @@ from narraforge.errors import Conflict, InvalidInput, LimitExceeded, NotFound
 from narraforge.llm.factory import is_offline
 from narraforge.llm.pricing import estimate_job_cost
 from narraforge.observability import logger, metrics
+from narraforge.schemas.briefs import ProductionBrief
 from narraforge.schemas.jobs import JobCreateRequest, JobResponse, JobStatusResponse, StageUsage
 from narraforge.services import executions, quotas
 from narraforge.services import projects as project_service
@@ -29,18 +31,32 @@ NOT_FOUND = "Job not found"
 IDEMPOTENCY_TTL = timedelta(hours=24)
 
 
-def _body_hash(body: JobCreateRequest) -> str:
-    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+def body_hash(value: Any) -> str:
+    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def create(current: CurrentUser, body: JobCreateRequest, idempotency_key: str | None) -> tuple[JobItem, bool]:
     """Returns (job, created). A repeated Idempotency-Key with the same body returns the first job."""
+    project_service.get(current.id, body.project_id)
+    job, created = reserve(current, body.project_id, body.production_brief, idempotency_key,
+                           body_hash(body.model_dump(mode="json")))
+    return (start(job) if created else job), created
+
+
+def reserve(
+    current: CurrentUser,
+    project_id: str,
+    brief: ProductionBrief,
+    idempotency_key: str | None,
+    request_hash: str,
+    **extra: Any,
+) -> tuple[JobItem, bool]:
+    """Plan limits, then one transaction: the quota reservation, the QUEUED job (with `extra`
+    attributes) and the idempotency marker. Nothing is started yet."""
     user = current.user
-    brief = body.production_brief
-    body_hash = _body_hash(body)
     if idempotency_key:
-        replay = _replayed(current.id, idempotency_key, body_hash)
+        replay = _replayed(current.id, idempotency_key, request_hash)
         if replay is not None:
             return replay, False
     max_words = limits_for(user.subscription_tier).max_brief_words
@@ -49,7 +65,6 @@ def create(current: CurrentUser, body: JobCreateRequest, idempotency_key: str | 
             f"The {user.subscription_tier} plan allows briefs of at most {max_words} words",
             details={"max_target_length": max_words, "target_length": brief.target_length},
         )
-    project_service.get(current.id, body.project_id)
     estimate = round(estimate_job_cost(brief, offline=is_offline()), 6)
     month = quotas.current_month()
     usage, usage_actions, usage_condition = quotas.reservation(user, month, estimate)
@@ -57,12 +72,13 @@ def create(current: CurrentUser, body: JobCreateRequest, idempotency_key: str | 
     job_id = keys.new_id()
     job = JobItem(
         *JobItem.key(current.id, job_id),
-        job_id=job_id, user_id=current.id, project_id=body.project_id,
+        job_id=job_id, user_id=current.id, project_id=project_id,
         status=JobStatus.QUEUED.value, brief=brief.model_dump(mode="json"),
         estimated_cost_usd=estimate, usage_month=month,
         provider="offline" if is_offline() else "openai",
-        gsi1pk=keys.project_gsi1pk(body.project_id), gsi1sk=keys.job_sk(job_id),
+        gsi1pk=keys.project_gsi1pk(project_id), gsi1sk=keys.job_sk(job_id),
         gsi2pk=keys.job_status_gsi2pk(current.id, JobStatus.QUEUED.value), gsi2sk=job_id,
+        **extra,
     )
     tx = Transaction()
     try:
@@ -73,21 +89,21 @@ def create(current: CurrentUser, body: JobCreateRequest, idempotency_key: str | 
                       actions=[StatsItem.jobs_created.add(1), StatsItem.tag()])
             if idempotency_key:
                 marker = IdempotencyItem(*IdempotencyItem.key(current.id, idempotency_key),
-                                         body_hash=body_hash, job_id=job_id)
+                                         body_hash=request_hash, job_id=job_id)
                 marker.ttl = utcnow() + IDEMPOTENCY_TTL
                 tx.save("idempotency", marker, condition=IdempotencyItem.pk.does_not_exist())
     except TransactWriteError as exc:
         failed = tx.failed(exc)
         if "idempotency" in failed:
-            replay = _replayed(current.id, idempotency_key or "", body_hash)
+            replay = _replayed(current.id, idempotency_key or "", request_hash)
             if replay is not None:
                 return replay, False
         if "quota" in failed:
             raise quotas.limit_error(user, month, estimate) from exc
         raise
     metrics.add_metric(name="JobsCreated", unit="Count", value=1)
-    logger.info("job created", extra={"job_id": job_id, "project_id": body.project_id})
-    return _start(job), True
+    logger.info("job created", extra={"job_id": job_id, "project_id": project_id})
+    return job, True
 
 
 def _replayed(user_id: str, idempotency_key: str, body_hash: str) -> JobItem | None:
@@ -103,7 +119,7 @@ def _replayed(user_id: str, idempotency_key: str, body_hash: str) -> JobItem | N
     return get(user_id, marker.job_id)
 
 
-def _start(job: JobItem) -> JobItem:
+def start(job: JobItem) -> JobItem:
     """Starts the execution; if Step Functions refuses, the job fails and its generation is refunded."""
     try:
         arn = executions.start(job.job_id, job.user_id, int(job.retry_count or 0))
@@ -133,7 +149,7 @@ def fail_and_refund(job: JobItem, message: str, *, allowed: tuple[JobStatus, ...
                 tx.update("refund", usage, actions=usage_actions)
             condition = status_in(allowed)
             if refundable:
-                condition &= JobItem.quota_held == True
+                condition &= JobItem.quota_held == True  # noqa: E712 - a DynamoDB condition
             tx.update("job", job, actions=actions, condition=condition)
             tx.update("stats", StatsItem(*StatsItem.key()), actions=[counter.add(1), StatsItem.tag()])
     except TransactWriteError as exc:
@@ -224,7 +240,7 @@ def resume(current: CurrentUser, job_id: str) -> JobItem:
         raise
     job.refresh(consistent_read=True)
     logger.info("job resumed", extra={"job_id": job_id, "retry": retry})
-    return _start(job)
+    return start(job)
 
 
 def to_status(job: JobItem) -> JobStatusResponse:

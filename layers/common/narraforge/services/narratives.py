@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
@@ -36,86 +37,178 @@ NOT_FOUND = "Narrative not found"
 
 def publish(ctx: JobStageContext, sk: str, started: float) -> None:
     """Stage 10: assemble, store text and metadata in S3, then one transaction that completes the job
-    and writes the narrative head, version 1, project stats, usage and the usage log — all or nothing.
+    and writes the narrative (head + version 1, or a new version of a regenerated narrative), project
+    stats, usage and the usage log — all or nothing.
 
-    The first version of a job's narrative takes the job's id as its id, so a retried stage 10
-    rewrites the same S3 keys instead of orphaning objects."""
-    from narraforge.pipeline.runner import checkpoint_item, head_actions
+    A first version takes the job's id as the narrative id and a regeneration was handed its version
+    number when it was created, so a retried stage 10 rewrites the same S3 keys instead of orphaning
+    objects, and two regenerations never write the same key."""
     from narraforge.pipeline.stages.output_processing import assemble
 
     job = ctx.job
     assembled = assemble(ctx)
-    narrative_id = job.job_id
-    version = 1
+    narrative_id = job.target_narrative_id or job.job_id
+    version = int(job.target_version or 1)
     text_key = s3.narrative_text_key(narrative_id, version)
     metadata_key = s3.narrative_metadata_key(narrative_id, version)
     s3.put_text(text_key, assembled.text)
     s3.put_json(metadata_key, assembled.metadata)
     stage_key = s3.stage_key(job.job_id, ctx.stage.number, ctx.stage.value)
     s3.put_json(stage_key, {"narrative_id": narrative_id, "version": version, "word_count": assembled.word_count})
-
-    job_cost = round(float(job.actual_cost_usd or 0) + ctx.usage.cost_usd, 8)
-    job_tokens = int(job.tokens_used or 0) + ctx.usage.prompt_tokens + ctx.usage.completion_tokens
-    brief = ctx.brief
-    score = assembled.quality_metrics.get("overall_score")
     now = utcnow()
-    head = NarrativeItem(
-        *NarrativeItem.key(job.user_id, narrative_id), narrative_id=narrative_id, user_id=job.user_id,
-        project_id=job.project_id, job_id=job.job_id, title=assembled.title,
-        production_type=brief.production_type.value, genre=brief.genre.value, word_count=assembled.word_count,
-        overall_quality_score=score, generation_cost_usd=job_cost, tokens_used=job_tokens, version=version,
-        gsi1pk=keys.project_gsi1pk(job.project_id), gsi1sk=keys.narrative_sk(narrative_id),
-        gsi2pk=keys.narrative_genre_gsi2pk(job.user_id, brief.genre.value), gsi2sk=narrative_id,
-        created_at=now, updated_at=now,
+    job.refresh(consistent_read=True)  # every call is already billed on the head
+    bill = _Bill(
+        cost=round(float(job.actual_cost_usd or 0), 8),
+        tokens=int(job.tokens_used or 0),
+        duration=time.perf_counter() - started,
     )
     version_item = NarrativeVersionItem(
         *NarrativeVersionItem.key(narrative_id, version), narrative_id=narrative_id, number=version,
         job_id=job.job_id, text_key=text_key, metadata_key=metadata_key, word_count=assembled.word_count,
-        quality_metrics=assembled.quality_metrics, created_at=now,
+        quality_metrics=assembled.quality_metrics, parent_version=job.parent_version,
+        instructions=job.instructions, created_at=now,
     )
+    if job.target_narrative_id:
+        _publish_version(ctx, sk, stage_key, version_item, assembled, bill)
+    else:
+        _publish_first(ctx, sk, stage_key, version_item, assembled, bill)
+    metrics.add_metric(name="JobsCompleted", unit="Count", value=1)
+    metrics.add_metric(name="NarrativeWords", unit="Count", value=assembled.word_count)
+    metrics.add_metric(name="JobTokens", unit="Count", value=bill.tokens)
+    metrics.add_metric(name="JobCostUsd", unit="None", value=bill.cost)
+    score = assembled.quality_metrics.get("overall_score")
+    if score is not None:
+        metrics.add_metric(name="OverallScore", unit="None", value=float(score))
+    logger.info("narrative published", extra={"narrative_id": narrative_id, "version": version,
+                                              "words": assembled.word_count})
+
+
+@dataclass(frozen=True)
+class _Bill:
+    cost: float
+    tokens: int
+    duration: float
+
+
+def _completion(tx: Transaction, ctx: JobStageContext, sk: str, stage_key: str, narrative_id: str,
+                bill: _Bill) -> None:
+    """The operations every publication shares: checkpoint, job COMPLETED, usage, usage log."""
+    from narraforge.pipeline.runner import checkpoint_item, head_actions
+
+    job = ctx.job
     stage_costs = {c.stage: {"tokens": int(c.prompt_tokens + c.completion_tokens), "cost_usd": float(c.cost_usd),
                              "llm_calls": int(c.llm_calls)}
                    for c in CheckpointItem.query(keys.job_pk(job.job_id), CheckpointItem.sk.startswith("STAGE#"))}
-    log = UsageLogItem(keys.usage_log_pk(job.user_id, job.usage_month), keys.new_id(), job_id=job.job_id,
-                       narrative_id=narrative_id, tokens_used=job_tokens, cost_usd=job_cost, stages=stage_costs)
-    duration = time.perf_counter() - started
+    log = UsageLogItem(keys.usage_log_pk(job.user_id, job.usage_month), job.job_id, job_id=job.job_id,
+                       narrative_id=narrative_id, tokens_used=bill.tokens, cost_usd=bill.cost, stages=stage_costs)
     job_actions = [*head_actions(ctx), *status_actions(job.user_id, JobStatus.COMPLETED, touch=False),
-                   JobItem.narrative_id.set(narrative_id), JobItem.completed_at.set(now)]
+                   JobItem.narrative_id.set(narrative_id), JobItem.completed_at.set(utcnow())]
+    tx.save("checkpoint", checkpoint_item(ctx, sk, stage_key, bill.duration),
+            condition=CheckpointItem.pk.does_not_exist())
+    tx.update("job", job, actions=job_actions, condition=JobItem.status == JobStatus.RUNNING.value)
+    tx.update("usage", UsageItem(*UsageItem.key(job.user_id, job.usage_month)),
+              actions=[UsageItem.cost_used_usd.add(bill.cost), UsageItem.tag()])
+    tx.save("log", log)
+
+
+def _raise_for(failed: set[str], exc: TransactWriteError) -> None:
+    from narraforge.llm.base import JobCancelled, ValidationFailed
+
+    if "job" in failed:
+        raise JobCancelled("job is no longer running; the narrative was not published") from exc
+    if "project" in failed or "narrative" in failed:
+        raise ValidationFailed("the project or narrative was deleted while the job ran") from exc
+    raise exc
+
+
+def _publish_first(ctx: JobStageContext, sk: str, stage_key: str, version_item: NarrativeVersionItem,
+                   assembled: Any, bill: _Bill) -> None:
+    job, brief = ctx.job, ctx.brief
+    nid = version_item.narrative_id
+    head = NarrativeItem(
+        *NarrativeItem.key(job.user_id, nid), narrative_id=nid, user_id=job.user_id,
+        project_id=job.project_id, job_id=job.job_id, title=assembled.title,
+        production_type=brief.production_type.value, genre=brief.genre.value, word_count=assembled.word_count,
+        overall_quality_score=assembled.quality_metrics.get("overall_score"), generation_cost_usd=bill.cost,
+        tokens_used=bill.tokens, version=1, version_counter=1,
+        gsi1pk=keys.project_gsi1pk(job.project_id), gsi1sk=keys.narrative_sk(nid),
+        gsi2pk=keys.narrative_genre_gsi2pk(job.user_id, brief.genre.value), gsi2sk=nid,
+        created_at=version_item.created_at, updated_at=version_item.created_at,
+    )
     tx = Transaction()
     try:
         with tx:
-            tx.save("checkpoint", checkpoint_item(ctx, sk, stage_key, duration),
-                    condition=CheckpointItem.pk.does_not_exist())
-            tx.update("job", job, actions=job_actions, condition=JobItem.status == JobStatus.RUNNING.value)
-            tx.save("narrative", head, condition=NarrativeItem.pk.does_not_exist())
+            _completion(tx, ctx, sk, stage_key, nid, bill)
+            tx.save("narrative_new", head, condition=NarrativeItem.pk.does_not_exist())
             tx.save("version", version_item, condition=NarrativeVersionItem.pk.does_not_exist())
             tx.update("project", ProjectItem(*ProjectItem.key(job.user_id, job.project_id)),
                       actions=[ProjectItem.narrative_count.add(1),
                                ProjectItem.total_word_count.add(assembled.word_count),
-                               ProjectItem.total_cost_usd.add(job_cost), ProjectItem.updated_at.set(now)],
+                               ProjectItem.total_cost_usd.add(bill.cost), ProjectItem.updated_at.set(utcnow())],
                       condition=ProjectItem.pk.exists())
-            tx.update("usage", UsageItem(*UsageItem.key(job.user_id, job.usage_month)),
-                      actions=[UsageItem.cost_used_usd.add(job_cost), UsageItem.tag()])
-            tx.save("log", log)
             tx.update("stats", StatsItem(*StatsItem.key()),
                       actions=[StatsItem.narratives.add(1), StatsItem.words.add(assembled.word_count),
-                               StatsItem.tokens.add(job_tokens), StatsItem.cost_usd.add(job_cost),
+                               StatsItem.tokens.add(bill.tokens), StatsItem.cost_usd.add(bill.cost),
                                StatsItem.jobs_completed.add(1), StatsItem.tag()])
     except TransactWriteError as exc:
-        from narraforge.llm.base import JobCancelled, ValidationFailed
-
         failed = tx.failed(exc)
         if "checkpoint" in failed:
             logger.info("narrative already published by a concurrent invocation")
             return
-        if "job" in failed:
-            raise JobCancelled("job is no longer running; the narrative was not published") from exc
-        if "project" in failed:
-            raise ValidationFailed("the project was deleted while the job ran") from exc
-        raise
-    metrics.add_metric(name="JobsCompleted", unit="Count", value=1)
-    metrics.add_metric(name="NarrativeWords", unit="Count", value=assembled.word_count)
-    logger.info("narrative published", extra={"narrative_id": narrative_id, "words": assembled.word_count})
+        _raise_for(failed, exc)
+
+
+MAX_HEAD_RACES = 10
+
+
+def _publish_version(ctx: JobStageContext, sk: str, stage_key: str, version_item: NarrativeVersionItem,
+                     assembled: Any, bill: _Bill) -> None:
+    """Adds version n to an existing narrative. The head moves to n only if it still shows an older
+    version (optimistic concurrency on `version`): concurrent regenerations each add their version and
+    the head ends on the newest; none is lost."""
+    job = ctx.job
+    nid, number = version_item.narrative_id, int(version_item.number)
+    for _ in range(MAX_HEAD_RACES):
+        head = get_head(job.user_id, nid)
+        current = int(head.version)
+        becomes_current = number > current
+        word_delta = assembled.word_count - int(head.word_count) if becomes_current else 0
+        tx = Transaction()
+        try:
+            with tx:
+                _completion(tx, ctx, sk, stage_key, nid, bill)
+                tx.save("version", version_item, condition=NarrativeVersionItem.pk.does_not_exist())
+                head_actions_ = [NarrativeItem.generation_cost_usd.add(bill.cost),
+                                 NarrativeItem.tokens_used.add(bill.tokens), NarrativeItem.updated_at.set(utcnow())]
+                if becomes_current:
+                    head_actions_ += [NarrativeItem.version.set(number), NarrativeItem.job_id.set(job.job_id),
+                                      NarrativeItem.title.set(assembled.title),
+                                      NarrativeItem.word_count.set(assembled.word_count)]
+                    score = assembled.quality_metrics.get("overall_score")
+                    if score is not None:
+                        head_actions_.append(NarrativeItem.overall_quality_score.set(score))
+                tx.update("narrative", head, actions=head_actions_,
+                          condition=NarrativeItem.pk.exists() & (NarrativeItem.version == current))
+                tx.update("project", ProjectItem(*ProjectItem.key(job.user_id, job.project_id)),
+                          actions=[ProjectItem.total_word_count.add(word_delta),
+                                   ProjectItem.total_cost_usd.add(bill.cost), ProjectItem.updated_at.set(utcnow())],
+                          condition=ProjectItem.pk.exists())
+                tx.update("stats", StatsItem(*StatsItem.key()),
+                          actions=[StatsItem.words.add(word_delta), StatsItem.tokens.add(bill.tokens),
+                                   StatsItem.cost_usd.add(bill.cost), StatsItem.jobs_completed.add(1),
+                                   StatsItem.tag()])
+            return
+        except TransactWriteError as exc:
+            failed = tx.failed(exc)
+            if "checkpoint" in failed or "version" in failed:
+                logger.info("version already published by a concurrent invocation")
+                return
+            if failed == {"narrative"}:
+                continue  # another regeneration moved the head: re-read and try again
+            _raise_for(failed, exc)
+    from narraforge.llm.base import ValidationFailed
+
+    raise ValidationFailed("the narrative head kept changing; resume the job to publish this version")
 
 
 def get_head(user_id: str, narrative_id: str) -> NarrativeItem:
@@ -225,7 +318,8 @@ def to_response(head: NarrativeItem) -> NarrativeResponse:
 
 def to_detail(head: NarrativeItem, version: NarrativeVersionItem) -> NarrativeDetailResponse:
     return NarrativeDetailResponse(
-        **_common(head),
+        **(_common(head) | {"version": int(version.number), "word_count": int(version.word_count),
+                            "job_id": version.job_id}),
         narrative_text=text_of(version),
         narrative_metadata=s3.get_json(version.metadata_key),
         quality_metrics=dict(version.quality_metrics or {}),

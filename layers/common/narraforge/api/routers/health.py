@@ -59,14 +59,22 @@ def ready() -> JSONResponse:
             responses={200: {"content": {"text/plain": {}}}, 503: {"model": ErrorResponse}})
 def prometheus_metrics() -> PlainTextResponse:
     from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-    from prometheus_client.core import GaugeMetricFamily
+    from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-    counters = health_service.platform_counters()
+    c = health_service.platform_counters()
 
     class _Collector:
         def collect(self):  # type: ignore[no-untyped-def]
-            for name, value in counters.items():
-                yield GaugeMetricFamily(f"narraforge_{name}", f"Number of {name} on the platform", value=value)
+            for name, help_text in (("users", "Registered users"), ("projects", "Projects"),
+                                    ("narratives", "Narratives stored"),
+                                    ("words", "Words in the current versions of stored narratives")):
+                yield GaugeMetricFamily(f"narraforge_{name}", help_text, value=c[name])
+            jobs = CounterMetricFamily("narraforge_jobs", "Jobs by outcome", labels=["status"])
+            for status in ("created", "completed", "failed", "cancelled"):
+                jobs.add_metric([status], c[f"jobs_{status}"])
+            yield jobs
+            yield CounterMetricFamily("narraforge_llm_tokens", "LLM tokens billed to jobs", value=c["tokens"])
+            yield CounterMetricFamily("narraforge_llm_cost_usd", "LLM cost billed to jobs (USD)", value=c["cost_usd"])
 
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_Collector())  # type: ignore[arg-type]

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import PlainTextResponse, RedirectResponse
 
 from narraforge.api.app_factory import COMMON_ERRORS
-from narraforge.api.deps import CurrentUserDep, PageDep, ResourceId
+from narraforge.api.deps import CurrentUserDep, GeneratingUserDep, PageDep, ResourceId
 from narraforge.api.routing import collection_route
 from narraforge.enums import ExportFormat, Genre, ProductionType
 from narraforge.schemas.common import ErrorResponse, Page
-from narraforge.schemas.narratives import NarrativeDetailResponse, NarrativeResponse
+from narraforge.schemas.jobs import JobResponse
+from narraforge.schemas.narratives import (
+    NarrativeDetailResponse,
+    NarrativeResponse,
+    NarrativeVersionResponse,
+    RegenerateRequest,
+)
 from narraforge.services import narratives as narrative_service
 
 router = APIRouter(prefix="/narratives", tags=["narratives"], responses=COMMON_ERRORS)
@@ -37,19 +43,51 @@ def list_narratives(
     )
 
 
+VersionQuery = Annotated[int | None, Query(ge=1, le=1_000_000, description="An older version (default: current)")]
+
+
 @router.get("/{narrative_id}", response_model=NarrativeDetailResponse, responses=NOT_FOUND)
-def get_narrative(narrative_id: ResourceId, current: CurrentUserDep) -> NarrativeDetailResponse:
+def get_narrative(narrative_id: ResourceId, current: CurrentUserDep,
+                  version: VersionQuery = None) -> NarrativeDetailResponse:
     head = narrative_service.read_with_view(current.id, narrative_id)
-    version = narrative_service.get_version(narrative_id, int(head.version))
-    return narrative_service.to_detail(head, version)
+    chosen = narrative_service.get_version(narrative_id, version or int(head.version))
+    return narrative_service.to_detail(head, chosen)
 
 
 @router.get("/{narrative_id}/text", response_class=PlainTextResponse, responses={
     **NOT_FOUND, 200: {"content": {"text/plain": {}}, "description": "The narrative as UTF-8 text"}})
-def get_text(narrative_id: ResourceId, current: CurrentUserDep) -> PlainTextResponse:
+def get_text(narrative_id: ResourceId, current: CurrentUserDep, version: VersionQuery = None) -> PlainTextResponse:
     head = narrative_service.get_head(current.id, narrative_id)
-    version = narrative_service.get_version(narrative_id, int(head.version))
-    return PlainTextResponse(narrative_service.text_of(version), media_type="text/plain; charset=utf-8")
+    chosen = narrative_service.get_version(narrative_id, version or int(head.version))
+    return PlainTextResponse(narrative_service.text_of(chosen), media_type="text/plain; charset=utf-8")
+
+
+@router.get("/{narrative_id}/versions", response_model=list[NarrativeVersionResponse], responses=NOT_FOUND,
+            summary="Every version, oldest first")
+def list_versions(narrative_id: ResourceId, current: CurrentUserDep) -> list[NarrativeVersionResponse]:
+    return narrative_service.list_versions(current.id, narrative_id)
+
+
+@router.post("/{narrative_id}/regenerate", status_code=202, response_model=JobResponse, responses={
+    **NOT_FOUND, 403: {"model": ErrorResponse, "description": "Plan limit reached"},
+    503: {"model": ErrorResponse, "description": "The pipeline could not be started"}},
+    summary="Start a job that adds a new version")
+def regenerate(
+    narrative_id: ResourceId,
+    current: GeneratingUserDep,
+    response: Response,
+    body: RegenerateRequest | None = None,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=128,
+                                                  pattern=r"^[\x21-\x7e]+$")] = None,
+) -> JobResponse:
+    """Reuses the current version's stages before `from_stage`; counts as a generation."""
+    from narraforge.services import jobs as job_service
+    from narraforge.services.regenerate import regenerate as start_regeneration
+
+    job, created = start_regeneration(current, narrative_id, body or RegenerateRequest(), idempotency_key)
+    if not created:
+        response.headers["Idempotent-Replayed"] = "true"
+    return job_service.to_response(job)
 
 
 EXPORT_MEDIA_TYPES = ("text/plain", "text/markdown", "application/pdf", "application/epub+zip",

@@ -1,0 +1,105 @@
+"""Regeneration: a new version of a narrative from the same brief (optionally changed), reusing the
+current version's stage outputs before `from_stage`. It is a generation like any other (quota,
+idempotency); its version number is handed out up front so concurrent regenerations never collide."""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+from pynamodb.exceptions import DoesNotExist
+
+from narraforge.data import keys, s3
+from narraforge.data.models import CheckpointItem, JobItem, NarrativeItem
+from narraforge.enums import Stage
+from narraforge.errors import InvalidInput
+from narraforge.observability import logger
+from narraforge.schemas.briefs import ProductionBrief
+from narraforge.schemas.narratives import RegenerateRequest
+from narraforge.services import jobs
+from narraforge.services.auth import CurrentUser
+from narraforge.services.narratives import get_head, get_version
+
+# Changing these reshapes the plan itself, so the plan cannot be reused.
+STRUCTURAL_FIELDS = {"production_type", "genre", "subject", "target_length", "character_count", "language",
+                     "setting_period"}
+
+
+def regenerate(current: CurrentUser, narrative_id: str, body: RegenerateRequest,
+               idempotency_key: str | None) -> tuple[JobItem, bool]:
+    head = get_head(current.id, narrative_id)
+    source = jobs.get(current.id, get_version(narrative_id, int(head.version)).job_id)
+    brief = _merged_brief(source, body)
+    request_hash = jobs.body_hash({"narrative_id": narrative_id, **body.model_dump(mode="json")})
+    job, created = jobs.reserve(
+        current, head.project_id, brief, idempotency_key, request_hash,
+        target_narrative_id=narrative_id, parent_version=int(head.version), instructions=body.instructions,
+        source_job_id=source.job_id,
+    )
+    if not created:
+        return job, False
+    from narraforge.pipeline.stages import progress_before
+
+    version = _reserve_version(head)
+    reused = _reuse_checkpoints(source.job_id, job, body.from_stage)
+    first_to_run = next((stage for stage in Stage if stage not in reused), Stage.OUTPUT_PROCESSING)
+    job.update(actions=[
+        JobItem.target_version.set(version),
+        JobItem.completed_stages.set([stage.value for stage in reused]),
+        JobItem.progress_percentage.set(round(progress_before(first_to_run), 4)),
+    ])
+    logger.info("regeneration created", extra={"job_id": job.job_id, "narrative_id": narrative_id,
+                                               "version": version, "reused": [s.value for s in reused]})
+    return jobs.start(job), True
+
+
+def _merged_brief(source: JobItem, body: RegenerateRequest) -> ProductionBrief:
+    overrides = body.brief_overrides
+    structural = sorted(STRUCTURAL_FIELDS & overrides.keys())
+    if structural and body.from_stage is not Stage.BRIEF_INTERPRETATION:
+        raise InvalidInput(
+            "Changing these brief fields needs from_stage=brief_interpretation: " + ", ".join(structural),
+            details=[{"loc": ["body", "brief_overrides", name], "msg": "requires from_stage=brief_interpretation"}
+                     for name in structural],
+        )
+    try:
+        return ProductionBrief.model_validate({**source.brief, **overrides})
+    except ValidationError as exc:
+        raise InvalidInput("Invalid brief_overrides", details=[
+            {"loc": ["body", "brief_overrides", *[str(p) for p in err["loc"]]], "msg": err["msg"]}
+            for err in exc.errors()
+        ]) from exc
+
+
+def _reserve_version(head: NarrativeItem) -> int:
+    """An atomic counter on the head: each regeneration gets its own version number."""
+    head.update(actions=[NarrativeItem.version_counter.add(1)], condition=NarrativeItem.pk.exists())
+    return int(head.version_counter)
+
+
+def _reuse_checkpoints(source_job_id: str, job: JobItem, from_stage: Stage) -> list[Stage]:
+    """Copies the stage (and segment) outputs before `from_stage` into the new job, with checkpoints
+    that bill nothing: those stages are neither re-run nor re-billed."""
+    reused: list[Stage] = []
+    for stage in Stage:
+        if stage.number >= from_stage.number:
+            break
+        try:
+            CheckpointItem.get(keys.job_pk(source_job_id), keys.stage_sk(stage.number))
+        except DoesNotExist:
+            break
+        rows = list(CheckpointItem.query(keys.job_pk(source_job_id),
+                                         CheckpointItem.sk.startswith(f"SEG#{stage.number:02d}#")))
+        for row in rows:
+            index = int(row.segment)
+            target = s3.segment_key(job.job_id, stage.number, index)
+            s3.copy(row.s3_key, target)
+            _copied(job.job_id, keys.segment_sk(stage.number, index), row, target)
+        target = s3.stage_key(job.job_id, stage.number, stage.value)
+        s3.copy(s3.stage_key(source_job_id, stage.number, stage.value), target)
+        _copied(job.job_id, keys.stage_sk(stage.number), None, target, stage=stage)
+        reused.append(stage)
+    return reused
+
+
+def _copied(job_id: str, sk: str, row: CheckpointItem | None, key: str, stage: Stage | None = None) -> None:
+    CheckpointItem(keys.job_pk(job_id), sk, job_id=job_id, stage=(stage.value if stage else row.stage),
+                   segment=row.segment if row else None, s3_key=key).save()
