@@ -79,3 +79,38 @@ def test_execution_history_is_readable_with_the_aws_api(http, stack_url):
     names = [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
     assert names[:2] == ["Prepare", "ResumeFrom"]
     assert "SegmentGeneration" in names and names[-2:] == ["OutputProcessing", "Done"]
+
+
+def test_versions_and_concurrent_regenerations_over_http(http, stack_url):
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    headers = bearer(register(http))
+    project = http.post("/projects/", json={"name": "Versions"}, headers=headers).json()
+    brief = {"production_type": "short_story", "genre": "romance",
+             "subject": "Two translators fall in love through the margins of a manuscript",
+             "target_length": 700, "character_count": 2}
+    job = http.post("/jobs/", json={"project_id": project["id"], "production_brief": brief}, headers=headers).json()
+    narrative_id = poll(http, headers, job["id"])["narrative_id"]
+
+    def regenerate(instructions: str) -> dict:
+        with httpx.Client(base_url=stack_url, timeout=30) as client:
+            response = client.post(f"/narratives/{narrative_id}/regenerate", headers=headers,
+                                   json={"instructions": instructions})
+            assert response.status_code == 202, response.text
+            return response.json()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        jobs = list(pool.map(regenerate, ["Warmer ending", "More dialogue"]))
+    for regen in jobs:
+        assert poll(http, headers, regen["id"])["status"] == "COMPLETED"
+
+    versions = http.get(f"/narratives/{narrative_id}/versions", headers=headers).json()
+    assert [v["version"] for v in versions] == [1, 2, 3]
+    assert {v["instructions"] for v in versions[1:]} == {"Warmer ending", "More dialogue"}
+    assert http.get(f"/narratives/{narrative_id}", headers=headers).json()["version"] == 3
+    first = http.get(f"/narratives/{narrative_id}/text", params={"version": 1}, headers=headers)
+    assert first.status_code == 200 and first.text
+    assert http.get(f"/narratives/{narrative_id}/export/docx", params={"version": 2},
+                    headers=headers).status_code == 200

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import boto3
+import pytest
 from narraforge.local import lambda_bridge
 from narraforge.local.resources import state_machine_definition
 
@@ -109,3 +110,17 @@ def test_moto_dynamodb_transactions_are_isolated_under_threads(aws):
         list(pool.map(bump, range(200)))
     assert UsageItem.get(*UsageItem.key("U", "2026-11")).generations_used == 200
     assert StatsItem.get(*StatsItem.key()).jobs_created == 200
+
+
+@pytest.mark.parametrize("event_file", sorted(p.relative_to(REPO).as_posix() for p in (REPO / "events").rglob("*.json")
+                                              if '"httpMethod"' in p.read_text()))
+def test_every_sample_api_event_is_served_by_its_function(api, event_file):
+    """The events/ samples (for `make invoke` and `sam local invoke`) route to the function of their folder."""
+    from narraforge.local.apigw import LambdaContext, call_handler, load_handler, match_route
+
+    token = register(api)["access_token"]
+    event = json.loads((REPO / event_file).read_text().replace("{{access_token}}", token))
+    route, _ = match_route(event["httpMethod"], event["path"])
+    assert route.module == f"functions.{event_file.split('/')[1]}.app"
+    result = call_handler(load_handler(route), event, LambdaContext(route.function))
+    assert 200 <= result["statusCode"] < 500 or result["statusCode"] == 503, result  # 503: OAuth not configured
