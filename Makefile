@@ -36,6 +36,7 @@ bench: install  ## benchmarks (see bench/README.md for what each measures and th
 	$(BIN)/python bench/token_economy.py
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/time_to_novel.py
+	$(BIN)/python bench/memory.py
 	$(BIN)/python bench/coldstart.py
 
 clean:

@@ -20,7 +20,7 @@ JUDGE_WINDOW = 4  # segments judged per coherence call, so the judge's prompt st
 MAX_REVISIONS = 3  # stage 7 rewrites at most this many flagged segments, once each
 EXTEND_BELOW = 0.8  # a draft under this share of its target gets one extension call
 SEAM_WORDS = 160  # words of a segment's opening that stylization may rewrite
-CLOSING_WORDS = 160  # words of the previous segment's ending shown at a seam
+CLOSING_WORDS = 120  # words of the previous segment's ending shown at a seam (enough for tense, place, who is present)
 MAX_WORD_CHANGE = 0.15  # stylization keeps the original when a rewrite changes length more than this
 
 
