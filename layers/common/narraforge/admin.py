@@ -9,10 +9,8 @@ import argparse
 import os
 import sys
 
-from pynamodb.exceptions import DoesNotExist
-
 from narraforge.data.base import utcnow
-from narraforge.data.models import EmailMarkerItem, UserItem
+from narraforge.data.models import UserItem
 from narraforge.enums import Tier
 
 
@@ -29,11 +27,12 @@ def _target(use_local: bool) -> str:
 
 
 def _user(email: str) -> UserItem:
-    try:
-        marker = EmailMarkerItem.get(*EmailMarkerItem.key(email), consistent_read=True)
-        return UserItem.get(*UserItem.key(marker.user_id), consistent_read=True)
-    except DoesNotExist:
-        raise SystemExit(f"no user with email {email}") from None
+    from narraforge.services.auth import user_by_email
+
+    user = user_by_email(email)
+    if user is None:
+        raise SystemExit(f"no user with email {email}")
+    return user
 
 
 def set_tier(email: str, tier: Tier) -> UserItem:

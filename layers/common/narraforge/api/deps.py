@@ -24,15 +24,19 @@ def _authenticate(credentials: HTTPAuthorizationCredentials | None) -> CurrentUs
     return auth_service.authenticate(credentials.credentials)
 
 
+def _counted(credentials: HTTPAuthorizationCredentials | None, response: Response, bucket: str,
+             limit: int) -> CurrentUser:
+    user = _authenticate(credentials)
+    response.headers.update(rate_limits.enforce(f"{bucket}:{user.id}", limit).headers())
+    return user
+
+
 def current_user(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     response: Response,
 ) -> CurrentUser:
     """The caller, counted against the per-user limit of ordinary routes."""
-    user = _authenticate(credentials)
-    decision = rate_limits.enforce(f"user:{user.id}", get_settings().rate_limit_default_per_minute)
-    response.headers.update(decision.headers())
-    return user
+    return _counted(credentials, response, "user", get_settings().rate_limit_default_per_minute)
 
 
 def generating_user(
@@ -40,10 +44,7 @@ def generating_user(
     response: Response,
 ) -> CurrentUser:
     """The caller, counted against the (smaller) per-user limit of job creation and regeneration."""
-    user = _authenticate(credentials)
-    decision = rate_limits.enforce(f"generate:{user.id}", get_settings().rate_limit_generation_per_minute)
-    response.headers.update(decision.headers())
-    return user
+    return _counted(credentials, response, "generate", get_settings().rate_limit_generation_per_minute)
 
 
 def limit_auth_attempts(request: Request, email: str, response: Response) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -63,6 +64,7 @@ class JobStageContext:
     instructions: str | None = None
     usage: StageUsage = field(default_factory=StageUsage)
     _outputs: dict[str, Any] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)  # stages may call the model from threads
 
     @property
     def job_id(self) -> str:
@@ -150,6 +152,10 @@ class JobStageContext:
                                  JobItem.actual_cost_usd.add(round(cost, 8))])
 
     def _count(self, completion: Completion, cost: float | None = None) -> None:
+        with self._lock:
+            self._add(completion, cost)
+
+    def _add(self, completion: Completion, cost: float | None) -> None:
         self.usage.calls += 1
         self.usage.prompt_tokens += completion.usage.prompt_tokens
         self.usage.completion_tokens += completion.usage.completion_tokens

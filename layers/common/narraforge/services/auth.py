@@ -83,7 +83,7 @@ def register(email: str, password: str, full_name: str | None) -> AuthResponse:
 
 
 def login(email: str, password: str) -> AuthResponse:
-    user = _user_by_email(email)
+    user = user_by_email(email)
     password_ok = passwords.verify_password(password, user.password_hash if user else None)
     if user is None or not password_ok:
         raise Unauthorized("Invalid email or password")
@@ -193,7 +193,8 @@ def _revoke_family(user_id: str, family: str) -> None:
         logger.info("session already gone", extra={"user_id": user_id})
 
 
-def _user_by_email(email: str) -> UserItem | None:
+def user_by_email(email: str) -> UserItem | None:
+    """Through the email marker (consistent reads): the one lookup of a user by address."""
     try:
         marker = EmailMarkerItem.get(*EmailMarkerItem.key(email), consistent_read=True)
         return UserItem.get(*UserItem.key(marker.user_id), consistent_read=True)

@@ -97,7 +97,7 @@ def _resolve_user(provider: OAuthProvider, profile: oauth.Profile) -> UserItem:
         email = profile.email
         if email is None:
             raise Forbidden(f"Your {name} account has no primary email address; add one at {name} and try again")
-        existing = _user_by_email(email)
+        existing = auth_service.user_by_email(email)
         if not profile.email_verified:
             if existing is not None:
                 raise Conflict(f"An account with this email already exists, and {name} has not verified this "
@@ -130,14 +130,6 @@ def _linked_user(provider: OAuthProvider, subject: str) -> UserItem | None:
         except DeleteError as exc:
             if exc.cause_response_code != "ConditionalCheckFailedException":
                 raise
-        return None
-
-
-def _user_by_email(email: str) -> UserItem | None:
-    try:
-        marker = EmailMarkerItem.get(*EmailMarkerItem.key(email), consistent_read=True)
-        return UserItem.get(*UserItem.key(marker.user_id), consistent_read=True)
-    except DoesNotExist:
         return None
 
 

@@ -9,6 +9,7 @@ from typing import Any, Generic, TypeVar
 
 from pynamodb.pagination import ResultIterator
 
+from narraforge.schemas.common import Page
 from narraforge.security.cursors import decode_cursor, encode_cursor
 
 T = TypeVar("T")
@@ -26,6 +27,11 @@ class PageResult(Generic[T]):
     @property
     def total_pages(self) -> int:
         return math.ceil(self.total / self.page_size) if self.total else 0
+
+    def to_page(self, convert: Callable[[T], Any]) -> Page[Any]:
+        """The API's list shape, each item converted to its response model."""
+        return Page[Any](items=[convert(item) for item in self.items], total=self.total, page=self.page,
+                         page_size=self.page_size, total_pages=self.total_pages, next_cursor=self.next_cursor)
 
 
 def fetch_page(

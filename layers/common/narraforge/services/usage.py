@@ -5,7 +5,6 @@ from __future__ import annotations
 from narraforge.data import keys
 from narraforge.data.models import UsageLogItem
 from narraforge.enums import Tier
-from narraforge.schemas.common import Page
 from narraforge.schemas.usage import UsageLogEntry, UsageResponse
 from narraforge.services.auth import CurrentUser
 from narraforge.services.pagination import fetch_page
@@ -22,10 +21,6 @@ def report(current: CurrentUser, *, page: int, page_size: int, cursor: str | Non
         page=page, page_size=page_size, cursor=cursor, scope=f"usage:{current.id}:{month}",
         key_attributes=("pk", "sk"),
     )
-    entries = [UsageLogEntry(id=item.sk, job_id=item.job_id, narrative_id=item.narrative_id,
-                             tokens_used=int(item.tokens_used), cost_usd=round(float(item.cost_usd), 6),
-                             stages=dict(item.stages or {}), created_at=item.created_at)
-               for item in result.items]
     usage = current.usage
     return UsageResponse(
         month=month,
@@ -35,6 +30,11 @@ def report(current: CurrentUser, *, page: int, page_size: int, cursor: str | Non
         cost_used_usd=round(float(usage.cost_used_usd), 6) if usage else 0.0,
         cost_limit_usd=current.user.monthly_cost_limit_usd,
         resets_at=reset_date(),
-        log=Page[UsageLogEntry](items=entries, total=result.total, page=result.page, page_size=result.page_size,
-                                total_pages=result.total_pages, next_cursor=result.next_cursor),
+        log=result.to_page(_entry),
     )
+
+
+def _entry(item: UsageLogItem) -> UsageLogEntry:
+    return UsageLogEntry(id=item.sk, job_id=item.job_id, narrative_id=item.narrative_id,
+                         tokens_used=int(item.tokens_used), cost_usd=round(float(item.cost_usd), 6),
+                         stages=dict(item.stages or {}), created_at=item.created_at)

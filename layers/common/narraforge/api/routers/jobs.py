@@ -46,10 +46,7 @@ def list_jobs(
 ) -> Page[JobResponse]:
     result = job_service.list_page(current.id, project_id=project_id, status=status or status_filter,
                                    page=paging.page, page_size=paging.page_size, cursor=paging.cursor)
-    return Page[JobResponse](
-        items=[job_service.to_response(job) for job in result.items], total=result.total, page=result.page,
-        page_size=result.page_size, total_pages=result.total_pages, next_cursor=result.next_cursor,
-    )
+    return result.to_page(job_service.to_response)
 
 
 @router.get("/{job_id}", response_model=JobResponse, responses=NOT_FOUND)

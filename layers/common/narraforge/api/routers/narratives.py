@@ -36,11 +36,7 @@ def list_narratives(
     result = narrative_service.list_page(current.id, project_id=project_id, genre=genre,
                                          production_type=production_type, page=paging.page,
                                          page_size=paging.page_size, cursor=paging.cursor)
-    return Page[NarrativeResponse](
-        items=[narrative_service.to_response(item) for item in result.items], total=result.total,
-        page=result.page, page_size=result.page_size, total_pages=result.total_pages,
-        next_cursor=result.next_cursor,
-    )
+    return result.to_page(narrative_service.to_response)
 
 
 VersionQuery = Annotated[int | None, Query(ge=1, le=1_000_000, description="An older version (default: current)")]

@@ -19,11 +19,7 @@ NOT_FOUND = {404: {"model": ErrorResponse, "description": "No such project for t
 def list_projects(current: CurrentUserDep, paging: PageDep) -> Page[ProjectResponse]:
     result = project_service.list_page(current.id, page=paging.page, page_size=paging.page_size,
                                        cursor=paging.cursor)
-    return Page[ProjectResponse](
-        items=[project_service.to_response(item) for item in result.items],
-        total=result.total, page=result.page, page_size=result.page_size,
-        total_pages=result.total_pages, next_cursor=result.next_cursor,
-    )
+    return result.to_page(project_service.to_response)
 
 
 @collection_route(router, "POST", status_code=201, response_model=ProjectResponse, summary="Create a project")
