@@ -34,6 +34,7 @@ class Fault:
 @dataclass
 class FakeOpenAI:
     faults: deque[Fault] = field(default_factory=deque)
+    prose_faults: deque[Fault] = field(default_factory=deque)  # consumed only by prose (non-JSON) requests
     requests: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     url: str = ""
@@ -51,6 +52,8 @@ class FakeOpenAI:
         with self.lock:
             if self.faults:
                 return self.faults.popleft()
+            if self.prose_faults and not structured:
+                return self.prose_faults.popleft()
             if self.fault_rate and self.rng.random() < self.fault_rate:
                 kinds = ["429", "500", "timeout"] + (["malformed"] if structured else [])
                 kind = self.rng.choice(kinds)

@@ -82,6 +82,9 @@ class MemoryContext:
         )
         return completion
 
+    def forget(self, completion: Completion) -> None:
+        """Nothing is journaled in memory: every call reaches the provider."""
+
     def store(self, stage: Stage, output: dict[str, Any], index: int | None = None) -> None:
         stored = json.loads(json.dumps(output))
         if index is None:

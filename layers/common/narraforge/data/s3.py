@@ -58,6 +58,10 @@ def get_bytes(key: str) -> bytes:
     return client("s3").get_object(Bucket=get_settings().bucket_name, Key=key)["Body"].read()
 
 
+def delete(key: str) -> None:
+    client("s3").delete_object(Bucket=get_settings().bucket_name, Key=key)
+
+
 def copy(source_key: str, target_key: str) -> None:
     bucket = get_settings().bucket_name
     client("s3").copy_object(Bucket=bucket, Key=target_key, CopySource={"Bucket": bucket, "Key": source_key})

@@ -51,6 +51,10 @@ class StageContext(Protocol):
         """One LLM call: checks cancellation and the cost cap first, records tokens and cost after."""
         ...
 
+    def forget(self, completion: Completion) -> None:
+        """A reply the stage could not use (it failed validation) must not be replayed to a retry."""
+        ...
+
 
 @dataclass(frozen=True)
 class AssembledNarrative:

@@ -14,7 +14,7 @@ import hashlib
 import json
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -109,7 +109,7 @@ class JobStageContext:
         recorded = _journal_read(journal_key)
         if recorded is not None:
             self._count(recorded)
-            return recorded
+            return replace(recorded, metadata={**recorded.metadata, "journal_key": journal_key})
         head = _reload(self.job)
         if head.status != JobStatus.RUNNING.value:
             raise JobCancelled(f"job is {head.status}")
@@ -133,6 +133,7 @@ class JobStageContext:
                                   "completion_tokens": completion.usage.completion_tokens, "cost_usd": cost})
         self._bill(completion.usage, cost)
         self._count(completion, cost)
+        completion = replace(completion, metadata={**completion.metadata, "journal_key": journal_key})
         logger.debug(
             "llm call",
             extra={
@@ -145,6 +146,11 @@ class JobStageContext:
         )
         return completion
 
+
+    def forget(self, completion: Completion) -> None:
+        key = completion.metadata.get("journal_key")
+        if key:
+            s3.delete(key)
 
     def _bill(self, usage: Usage, cost: float) -> None:
         """Billed now, unconditionally: the provider was paid even if the job is cancelled meanwhile."""

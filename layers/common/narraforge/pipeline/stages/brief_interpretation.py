@@ -10,7 +10,7 @@ from narraforge.pipeline.context import ModelRole, StageContext
 from narraforge.pipeline.layout import act_count, drafting_mode, segment_targets
 from narraforge.pipeline.prompts import brief_interpretation as prompt
 from narraforge.pipeline.prompts.common import format_kind
-from narraforge.pipeline.stages.calls import parse_json, schema_for
+from narraforge.pipeline.stages.calls import ask_json_completion
 
 
 class Interpretation(BaseModel):
@@ -39,14 +39,14 @@ def layout_of(target_length: int) -> dict[str, Any]:
 def run(ctx: StageContext) -> dict[str, Any]:
     brief = ctx.brief
     layout = layout_of(brief.target_length)
-    completion = ctx.complete(
+    reply, completion = ask_json_completion(
+        ctx,
         ModelRole.PLANNING,
         prompt.messages(brief, layout, ctx.instructions),
+        name=prompt.SCHEMA_NAME,
+        model=Interpretation,
         max_tokens=900,
-        temperature=0.4,
-        json_schema=schema_for(prompt.SCHEMA_NAME, Interpretation),
     )
-    reply = parse_json(completion, name=prompt.SCHEMA_NAME, model=Interpretation)
     out = reply.model_dump()
     out["working_title"] = brief.title or reply.working_title
     # Which engine writes this job, for the narrative's metadata (the offline engine labels itself).

@@ -30,11 +30,38 @@ def ask_json(
     max_tokens: int,
     temperature: float = 0.4,
 ) -> ReplyT:
-    """One structured call; anything that does not parse and validate is LlmBadOutput (retryable)."""
-    completion = ctx.complete(
-        role, messages, max_tokens=max_tokens, temperature=temperature, json_schema=schema_for(name, model)
-    )
-    return parse_json(completion, name=name, model=model)
+    """One structured call. A reply that does not parse or validate gets one re-prompt naming the problem;
+    a second failure is LlmBadOutput (retryable), and neither reply is replayed to the retry."""
+    return ask_json_completion(ctx, role, messages, name=name, model=model, max_tokens=max_tokens,
+                               temperature=temperature)[0]
+
+
+def ask_json_completion(
+    ctx: StageContext,
+    role: ModelRole,
+    messages: list[Message],
+    *,
+    name: str,
+    model: type[ReplyT],
+    max_tokens: int,
+    temperature: float = 0.4,
+) -> tuple[ReplyT, Completion]:
+    """`ask_json`, also returning the accepted completion (its metadata names the engine)."""
+    schema = schema_for(name, model)
+    completion = ctx.complete(role, messages, max_tokens=max_tokens, temperature=temperature, json_schema=schema)
+    try:
+        return parse_json(completion, name=name, model=model), completion
+    except LlmBadOutput as first:
+        ctx.forget(completion)
+        correction = [*messages, Message("assistant", completion.text),
+                      Message("user", f"That reply does not match the required JSON schema ({first}). Reply again "
+                                      "with only a JSON object that matches the schema exactly.")]
+        second = ctx.complete(role, correction, max_tokens=max_tokens, temperature=temperature, json_schema=schema)
+        try:
+            return parse_json(second, name=name, model=model), second
+        except LlmBadOutput:
+            ctx.forget(second)
+            raise
 
 
 def parse_json(completion: Completion, *, name: str, model: type[ReplyT]) -> ReplyT:

@@ -1,0 +1,78 @@
+"""Whole jobs through the real OpenAI provider against the fake OpenAI-compatible server, with scripted
+faults: 429 and 500 retried by Step Functions, a timeout, malformed JSON re-prompted by the provider,
+a reply in the wrong schema re-prompted by the stage (twice wrong: LlmBadOutput, retried), truncated
+prose continued."""
+
+from __future__ import annotations
+
+import pytest
+
+from narraforge.config import reset_settings
+from narraforge.data.models import JobItem
+from narraforge.llm.openai_provider import CONTINUE_PROMPT, JSON_RETRY_PROMPT
+from tests.conftest import TEST_PARAMETERS
+from tests.fake_openai import FakeOpenAI, Fault
+from tests.helpers import execution_states, wait_for_execution
+from tests.pipeline.conftest import short_brief
+
+WRONG_SCHEMA = '{"unexpected": "a JSON object, but not the one the stage asked for"}'
+
+
+@pytest.fixture
+def stack_parameters() -> dict:
+    return {**TEST_PARAMETERS, "LlmRetryMaxAttempts": 4}
+
+
+@pytest.fixture
+def model(monkeypatch):
+    server = FakeOpenAI()
+    server.start()
+    monkeypatch.setenv("OPENAI_BASE_URL", server.url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setenv("LLM_TIMEOUT_SECONDS", "1")
+    reset_settings()
+    yield server
+    server.stop()
+    reset_settings()
+
+
+def last_user_messages(model: FakeOpenAI) -> list[str]:
+    return [r["messages"][-1]["content"] for r in model.requests]
+
+
+def test_a_job_survives_every_kind_of_model_fault(writer, model):
+    model.script(
+        Fault(status=429),  # brief interpretation: throttled -> Step Functions retries with backoff
+        Fault(status=500),  # ... a server error -> retried
+        Fault(delay=2.5, status=504),  # ... a timeout -> retried
+        Fault(content="{not json"),  # ... malformed JSON -> the provider re-prompts once
+    )
+    model.prose_faults.append(Fault(truncate_words=40))  # the first draft is cut off -> continued
+    job = writer.post("/jobs/", json={"project_id": writer.project_id,
+                                      "production_brief": short_brief(target_length=800)}).json()
+    # The next structured replies are in the wrong schema: re-prompted once by the stage, then LlmBadOutput.
+    described = wait_for_execution(job["execution_arn"], timeout=120)
+    assert described["status"] == "SUCCEEDED", (writer.get(f"/jobs/{job['id']}").json(), last_user_messages(model))
+    done = writer.get(f"/jobs/{job['id']}").json()
+    assert done["status"] == "COMPLETED" and done["provider"] == "openai"
+    prompts = last_user_messages(model)
+    assert JSON_RETRY_PROMPT in prompts
+    assert CONTINUE_PROMPT in prompts
+    assert execution_states(job["execution_arn"]).count("BriefInterpretation") == 1  # retried inside the state
+    text = writer.get(f"/narratives/{done['narrative_id']}/text").text
+    assert abs(len(text.split()) - 800) <= 0.25 * 800
+
+
+def test_wrong_schema_twice_is_bad_output_then_retried(writer, model):
+    model.script(Fault(content=WRONG_SCHEMA), Fault(content=WRONG_SCHEMA))
+    job = writer.post("/jobs/", json={"project_id": writer.project_id,
+                                      "production_brief": short_brief(target_length=600)}).json()
+    described = wait_for_execution(job["execution_arn"], timeout=120)
+    assert described["status"] == "SUCCEEDED", (writer.get(f"/jobs/{job['id']}").json()["error_message"],
+                                                 [p[:80] for p in last_user_messages(model)])
+    prompts = last_user_messages(model)
+    corrections = [p for p in prompts if p.startswith("That reply does not match the required JSON schema")]
+    assert len(corrections) == 1  # one re-prompt; the second wrong reply was LlmBadOutput, retried afresh
+    head = JobItem.get(*JobItem.key(writer.user_id, job["id"]))
+    assert head.status == "COMPLETED"
+    assert int(head.tokens_used) == model.billed_tokens  # the rejected replies were billed too, once
