@@ -76,3 +76,5 @@ def test_wrong_schema_twice_is_bad_output_then_retried(writer, model):
     head = JobItem.get(*JobItem.key(writer.user_id, job["id"]))
     assert head.status == "COMPLETED"
     assert int(head.tokens_used) == model.billed_tokens  # the rejected replies were billed too, once
+    words = writer.get(f"/narratives/{head.narrative_id}").json()["word_count"]
+    assert abs(words - 600) <= 0.10 * 600  # length control holds on the model's replies too
