@@ -11,6 +11,7 @@ import random
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,3 +106,18 @@ class FakeOpenAI:
     def start(self) -> None:
         base, self.stop = serve(self.app())
         self.url = base + "/v1"
+
+
+def serving(monkeypatch: Any, **options: Any) -> Iterator[FakeOpenAI]:
+    """Runs a fake and points the OpenAI provider at it (1 s client timeout) for one test."""
+    from narraforge.config import reset_settings
+
+    server = FakeOpenAI(**options)
+    server.start()
+    monkeypatch.setenv("OPENAI_BASE_URL", server.url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setenv("LLM_TIMEOUT_SECONDS", "1")
+    reset_settings()
+    yield server
+    server.stop()
+    reset_settings()

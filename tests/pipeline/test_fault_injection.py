@@ -8,7 +8,6 @@ import json
 
 import boto3
 import pytest
-from narraforge.config import reset_settings
 from narraforge.data import keys
 from narraforge.data.models import CheckpointItem, JobItem
 from narraforge.enums import Stage
@@ -16,7 +15,7 @@ from narraforge.llm.base import LlmServerError
 from narraforge.pipeline import runner
 
 from tests.conftest import TEST_PARAMETERS
-from tests.fake_openai import FakeOpenAI
+from tests.fake_openai import serving
 from tests.helpers import wait_for_execution
 from tests.pipeline.conftest import short_brief
 
@@ -29,15 +28,7 @@ def stack_parameters() -> dict:
 
 @pytest.fixture
 def flaky_model(monkeypatch):
-    server = FakeOpenAI(fault_rate=0.2)
-    server.start()
-    monkeypatch.setenv("OPENAI_BASE_URL", server.url)
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
-    monkeypatch.setenv("LLM_TIMEOUT_SECONDS", "1")
-    reset_settings()
-    yield server
-    server.stop()
-    reset_settings()
+    yield from serving(monkeypatch, fault_rate=0.2)
 
 
 def journal(job_id: str) -> list[dict]:

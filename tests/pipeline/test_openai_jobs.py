@@ -6,12 +6,11 @@ prose continued."""
 from __future__ import annotations
 
 import pytest
-
-from narraforge.config import reset_settings
 from narraforge.data.models import JobItem
 from narraforge.llm.openai_provider import CONTINUE_PROMPT, JSON_RETRY_PROMPT
+
 from tests.conftest import TEST_PARAMETERS
-from tests.fake_openai import FakeOpenAI, Fault
+from tests.fake_openai import FakeOpenAI, Fault, serving
 from tests.helpers import execution_states, wait_for_execution
 from tests.pipeline.conftest import short_brief
 
@@ -25,15 +24,7 @@ def stack_parameters() -> dict:
 
 @pytest.fixture
 def model(monkeypatch):
-    server = FakeOpenAI()
-    server.start()
-    monkeypatch.setenv("OPENAI_BASE_URL", server.url)
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
-    monkeypatch.setenv("LLM_TIMEOUT_SECONDS", "1")
-    reset_settings()
-    yield server
-    server.stop()
-    reset_settings()
+    yield from serving(monkeypatch)
 
 
 def last_user_messages(model: FakeOpenAI) -> list[str]:
