@@ -60,12 +60,7 @@ class MemoryContext:
         temperature: float = 0.7,
         json_schema: dict[str, Any] | None = None,
     ) -> Completion:
-        settings = get_settings()
-        model = {
-            ModelRole.PLANNING: settings.planning_model,
-            ModelRole.PROSE: settings.prose_model,
-            ModelRole.JUDGING: settings.judging_model,
-        }[role]
+        model = get_settings().model_for(role.value, self.stage.value)
         completion = self.provider.complete(
             messages, model=model, max_tokens=max_tokens, temperature=temperature, json_schema=json_schema
         )

@@ -37,3 +37,29 @@ def test_settings_read_lists_and_defaults(monkeypatch):
     settings = Settings()
     assert settings.cors_origins == ["https://a.example", "https://b.example"]
     assert settings.access_token_ttl_seconds == 1800
+
+
+def test_models_per_role_and_per_stage(monkeypatch):
+    monkeypatch.setenv("NARRAFORGE_PROSE_MODEL", "gpt-4.1")
+    monkeypatch.setenv("NARRAFORGE_STAGE_MODELS", '{"language_stylization": "gpt-4.1-mini"}')
+    settings = Settings()
+    assert settings.model_for("prose", "segment_generation") == "gpt-4.1"
+    assert settings.model_for("prose", "language_stylization") == "gpt-4.1-mini"
+    assert settings.model_for("planning", "world_architecture") == "gpt-4o-mini"
+
+
+def test_the_estimate_follows_the_configured_models(monkeypatch):
+    from narraforge.config import reset_settings
+    from narraforge.llm.pricing import estimate_job_cost
+    from narraforge.schemas.briefs import ProductionBrief
+
+    brief = ProductionBrief(production_type="short_story", genre="drama", subject="A family reunion goes wrong",
+                            target_length=5000, character_count=3)
+    reset_settings()
+    default = estimate_job_cost(brief, offline=False)
+    monkeypatch.setenv("NARRAFORGE_STAGE_MODELS", '{"segment_generation": "gpt-4o-mini"}')
+    reset_settings()
+    cheaper = estimate_job_cost(brief, offline=False)
+    reset_settings()
+    assert 0 < cheaper < default
+    assert estimate_job_cost(brief, offline=True) == 0.0

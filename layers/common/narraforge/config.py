@@ -38,6 +38,13 @@ class Settings(BaseSettings):
     planning_model: str = Field("gpt-4o-mini", alias="NARRAFORGE_PLANNING_MODEL")
     prose_model: str = Field("gpt-4o", alias="NARRAFORGE_PROSE_MODEL")
     judging_model: str = Field("gpt-4o-mini", alias="NARRAFORGE_JUDGING_MODEL")
+    # Per-stage overrides, JSON: {"segment_generation": "gpt-4.1"}; a stage not named uses its role's model.
+    stage_models: dict[str, str] = Field(default_factory=dict, alias="NARRAFORGE_STAGE_MODELS")
+
+    def model_for(self, role: str, stage: str) -> str:
+        """The model a stage's call uses: the stage's override, else the model of its role."""
+        roles = {"planning": self.planning_model, "prose": self.prose_model, "judging": self.judging_model}
+        return self.stage_models.get(stage) or roles[role]
     llm_timeout_seconds: float = Field(120.0, alias="LLM_TIMEOUT_SECONDS")
     job_cost_cap_usd: float = Field(25.0, alias="JOB_COST_CAP_USD")
 

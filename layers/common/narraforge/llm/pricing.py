@@ -45,8 +45,8 @@ def cost_of(model: str, usage: Usage, provider: str = "openai") -> float:
     return (usage.prompt_tokens * price[0] + usage.completion_tokens * price[1]) / 1_000_000
 
 
-def expected_calls(brief: ProductionBrief) -> list[tuple[str, int, int, int]]:
-    """(role, calls, prompt tokens per call, completion tokens per call) of the stage plan for this brief.
+def expected_calls(brief: ProductionBrief) -> list[tuple[str, str, int, int, int]]:
+    """(stage, role, calls, prompt tokens per call, completion tokens per call) of the stage plan.
 
     Token sizes follow the prompts: bounded bible and outline window per call, segments of ~1,000 words
     (about 1.33 tokens a word), seams of ~160 words; calibrated on offline runs.
@@ -59,15 +59,15 @@ def expected_calls(brief: ProductionBrief) -> list[tuple[str, int, int, int]]:
     cast = brief.character_count
     plan_calls = sum(math.ceil(size / PLAN_CHUNK) for size in _act_sizes(n, act_count(n)))
     return [
-        ("planning", 1, 700, 350),  # brief interpretation
-        ("planning", 1, 750, 600),  # world
-        ("planning", 1, 700 + 40 * cast, 120 + 150 * cast),  # characters
-        ("planning", 1, 800 + 30 * cast, 250 + 120 * act_count(n)),  # structure
-        ("planning", plan_calls, 1300 + 40 * cast, 250 * min(n, PLAN_CHUNK)),  # segment plans
-        ("prose", n, 1500 + 60 * cast, int(words * 1.37)),  # drafts
-        ("judging", math.ceil(n / JUDGE_WINDOW), 900 + 330 * min(n, JUDGE_WINDOW), 450),  # coherence
-        ("prose", max(0, n - 1), 900, int(SEAM_WORDS * 1.4)),  # seams
-        ("planning", 1, 1000, 250),  # editorial
+        ("brief_interpretation", "planning", 1, 700, 350),
+        ("world_architecture", "planning", 1, 750, 600),
+        ("character_architecture", "planning", 1, 700 + 40 * cast, 120 + 150 * cast),
+        ("structure_design", "planning", 1, 800 + 30 * cast, 250 + 120 * act_count(n)),
+        ("segment_planning", "planning", plan_calls, 1300 + 40 * cast, 250 * min(n, PLAN_CHUNK)),
+        ("segment_generation", "prose", n, 1500 + 60 * cast, int(words * 1.37)),
+        ("coherence_validation", "judging", math.ceil(n / JUDGE_WINDOW), 900 + 330 * min(n, JUDGE_WINDOW), 450),
+        ("language_stylization", "prose", max(0, n - 1), 900, int(SEAM_WORDS * 1.4)),
+        ("editorial_review", "planning", 1, 1000, 250),
     ]
 
 
@@ -83,8 +83,7 @@ def estimate_job_cost(brief: ProductionBrief, *, offline: bool) -> float:
     from narraforge.config import get_settings
 
     settings = get_settings()
-    models = {"planning": settings.planning_model, "prose": settings.prose_model, "judging": settings.judging_model}
     total = 0.0
-    for role, calls, prompt_tokens, completion_tokens in expected_calls(brief):
-        total += calls * cost_of(models[role], Usage(prompt_tokens, completion_tokens))
+    for stage, role, calls, prompt_tokens, completion_tokens in expected_calls(brief):
+        total += calls * cost_of(settings.model_for(role, stage), Usage(prompt_tokens, completion_tokens))
     return round(total, 4)

@@ -103,7 +103,7 @@ class JobStageContext:
     ) -> Completion:
         """A call whose result is in the job's call journal (a retried or resumed stage asking the same
         thing again) is replayed from it: every successful call is made, and billed, exactly once."""
-        model = _model_for(role)
+        model = get_settings().model_for(role.value, self.stage.value)
         journal_key = s3.call_key(self.job_id, self.stage.number, self.segment,
                                   _call_fingerprint(model, messages, max_tokens, temperature, json_schema))
         recorded = _journal_read(journal_key)
@@ -186,15 +186,6 @@ def _journal_read(key: str) -> Completion | None:
     return Completion(text=entry["text"], usage=Usage(entry["prompt_tokens"], entry["completion_tokens"]),
                       model=entry["model"], finish_reason=entry["finish_reason"],
                       metadata={**entry["metadata"], "replayed": True, "cost_usd": entry["cost_usd"]})
-
-
-def _model_for(role: ModelRole) -> str:
-    settings = get_settings()
-    return {
-        ModelRole.PLANNING: settings.planning_model,
-        ModelRole.PROSE: settings.prose_model,
-        ModelRole.JUDGING: settings.judging_model,
-    }[role]
 
 
 def _reload(job: JobItem) -> JobItem:
