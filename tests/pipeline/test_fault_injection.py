@@ -22,8 +22,8 @@ from tests.pipeline.conftest import short_brief
 
 @pytest.fixture
 def stack_parameters() -> dict:
-    # 20% faults with up to 6 attempts per call keep the chance of a job exhausting its retries negligible.
-    return {**TEST_PARAMETERS, "LlmRetryMaxAttempts": 6}
+    # 20% faults with up to 8 attempts per call: a job exhausting its retries has odds below 1 in 3,000.
+    return {**TEST_PARAMETERS, "LlmRetryMaxAttempts": 8}
 
 
 @pytest.fixture
