@@ -162,3 +162,23 @@ def execution_states(execution_arn: str) -> list[str]:
         if not token:
             break
     return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+
+
+def writer_with_project(api: HandlerClient, project_name: str) -> HandlerClient:
+    """A registered user's client, with `user_id` and the id of a fresh project as `project_id`."""
+    auth = register(api)
+    client = api.as_user(auth["access_token"])
+    client.user_id = auth["user"]["id"]  # type: ignore[attr-defined]
+    client.project_id = client.post("/projects/", json={"name": project_name}).json()["id"]  # type: ignore[attr-defined]
+    return client
+
+
+def generations_used(user_id: str) -> int:
+    """This month's reserved generations, read straight from the usage counter."""
+    from narraforge.data.models import UsageItem
+    from narraforge.services.quotas import current_month
+
+    try:
+        return int(UsageItem.get(*UsageItem.key(user_id, current_month()), consistent_read=True).generations_used)
+    except UsageItem.DoesNotExist:
+        return 0

@@ -3,29 +3,14 @@ register → project → job → poll → narrative → text, then deletes that 
 
 from __future__ import annotations
 
-import time
-
 import boto3
 
+from tests.e2e.accounts import bearer, wait_until_finished
 from tests.helpers import register
 
 
-def bearer(auth: dict) -> dict[str, str]:
-    return {"Authorization": f"Bearer {auth['access_token']}"}
-
-
-def poll(http, headers, job_id: str, timeout: float = 120) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status = http.get(f"/jobs/{job_id}/status", headers=headers).json()
-        if status["status"] in ("COMPLETED", "FAILED", "CANCELLED"):
-            return status
-        time.sleep(0.5)
-    raise AssertionError(f"job {job_id} did not finish: {status}")
-
-
 def test_brief_to_text_over_http(http):
-    headers = bearer(register(http))
+    headers = bearer(register(http)["access_token"])
     project = http.post("/projects/", json={"name": "Journey"}, headers=headers).json()
     brief = {"production_type": "short_story", "genre": "sci_fi",
              "subject": "A botanist on a generation ship finds seeds that should not exist",
@@ -34,7 +19,7 @@ def test_brief_to_text_over_http(http):
     assert created.status_code == 201, created.text
     job = created.json()
 
-    final = poll(http, headers, job["id"])
+    final = wait_until_finished(http, headers, job["id"])
     assert final["status"] == "COMPLETED", final
     assert final["progress_percentage"] == 100
 
@@ -51,7 +36,7 @@ def test_brief_to_text_over_http(http):
     assert [n["id"] for n in listed["items"]] == [narrative["id"]]
     assert "narrative_text" not in listed["items"][0]
 
-    other = bearer(register(http))
+    other = bearer(register(http)["access_token"])
     assert http.get(f"/narratives/{narrative['id']}", headers=other).status_code == 404
     assert http.get(f"/jobs/{job['id']}", headers=other).status_code == 404
 
@@ -62,13 +47,13 @@ def test_brief_to_text_over_http(http):
 
 def test_execution_history_is_readable_with_the_aws_api(http, stack_url):
     """What the README tells operators to do locally: get-execution-history against the moto endpoint."""
-    headers = bearer(register(http))
+    headers = bearer(register(http)["access_token"])
     project = http.post("/projects/", json={"name": "Trace"}, headers=headers).json()
     brief = {"production_type": "podcast_script", "genre": "comedy",
              "subject": "Two rival bakers host a podcast about the worst cakes in history",
              "target_length": 800, "character_count": 2}
     job = http.post("/jobs/", json={"project_id": project["id"], "production_brief": brief}, headers=headers).json()
-    assert poll(http, headers, job["id"])["status"] == "COMPLETED"
+    assert wait_until_finished(http, headers, job["id"])["status"] == "COMPLETED"
     import json
     from pathlib import Path
 
@@ -86,13 +71,13 @@ def test_versions_and_concurrent_regenerations_over_http(http, stack_url):
 
     import httpx
 
-    headers = bearer(register(http))
+    headers = bearer(register(http)["access_token"])
     project = http.post("/projects/", json={"name": "Versions"}, headers=headers).json()
     brief = {"production_type": "short_story", "genre": "romance",
              "subject": "Two translators fall in love through the margins of a manuscript",
              "target_length": 700, "character_count": 2}
     job = http.post("/jobs/", json={"project_id": project["id"], "production_brief": brief}, headers=headers).json()
-    narrative_id = poll(http, headers, job["id"])["narrative_id"]
+    narrative_id = wait_until_finished(http, headers, job["id"])["narrative_id"]
 
     def regenerate(instructions: str) -> dict:
         with httpx.Client(base_url=stack_url, timeout=30) as client:
@@ -104,7 +89,7 @@ def test_versions_and_concurrent_regenerations_over_http(http, stack_url):
     with ThreadPoolExecutor(max_workers=2) as pool:
         jobs = list(pool.map(regenerate, ["Warmer ending", "More dialogue"]))
     for regen in jobs:
-        assert poll(http, headers, regen["id"])["status"] == "COMPLETED"
+        assert wait_until_finished(http, headers, regen["id"])["status"] == "COMPLETED"
 
     versions = http.get(f"/narratives/{narrative_id}/versions", headers=headers).json()
     assert [v["version"] for v in versions] == [1, 2, 3]

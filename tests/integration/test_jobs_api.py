@@ -6,10 +6,8 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from narraforge.data.models import UsageItem
-from narraforge.services.quotas import current_month
 
-from tests.helpers import register
+from tests.helpers import generations_used, register, writer_with_project
 
 
 def brief(**overrides):
@@ -20,18 +18,7 @@ def brief(**overrides):
 
 @pytest.fixture
 def user(api):
-    auth = register(api)
-    client = api.as_user(auth["access_token"])
-    client.user_id = auth["user"]["id"]
-    client.project_id = client.post("/projects/", json={"name": "Stories"}).json()["id"]
-    return client
-
-
-def generations_used(user_id: str) -> int:
-    try:
-        return int(UsageItem.get(*UsageItem.key(user_id, current_month()), consistent_read=True).generations_used)
-    except UsageItem.DoesNotExist:
-        return 0
+    return writer_with_project(api, "Stories")
 
 
 def test_create_returns_a_queued_job_with_estimate_and_execution(user):

@@ -11,7 +11,7 @@ import pytest
 from narraforge.llm.base import Completion, Message, PipelineError
 from narraforge.llm.offline import OfflineEngine
 
-from tests.helpers import register
+from tests.helpers import writer_with_project
 
 
 @dataclass
@@ -53,11 +53,7 @@ def provider(monkeypatch):
 
 @pytest.fixture
 def writer(api):
-    auth = register(api)
-    client = api.as_user(auth["access_token"])
-    client.user_id = auth["user"]["id"]
-    client.project_id = client.post("/projects/", json={"name": "Pipeline"}).json()["id"]
-    return client
+    return writer_with_project(api, "Pipeline")
 
 
 def short_brief(**overrides: Any) -> dict[str, Any]:

@@ -6,13 +6,12 @@ from dataclasses import replace
 
 import pytest
 from narraforge.data import keys
-from narraforge.data.models import CheckpointItem, UsageItem
+from narraforge.data.models import CheckpointItem
 from narraforge.enums import Stage
 from narraforge.llm.base import LlmThrottled, ValidationFailed
 from narraforge.pipeline import stages as stage_registry
-from narraforge.services.quotas import current_month
 
-from tests.helpers import execution_states, wait_for_execution
+from tests.helpers import execution_states, generations_used, wait_for_execution
 from tests.pipeline.conftest import short_brief
 
 STATE_NAMES = ["BriefInterpretation", "WorldArchitecture", "CharacterArchitecture", "StructureDesign",
@@ -34,13 +33,6 @@ def finish(writer, job):
 
 def stage_checkpoints(job_id: str) -> dict[str, CheckpointItem]:
     return {c.stage: c for c in CheckpointItem.query(keys.job_pk(job_id), CheckpointItem.sk.startswith("STAGE#"))}
-
-
-def generations_used(user_id: str) -> int:
-    try:
-        return int(UsageItem.get(*UsageItem.key(user_id, current_month()), consistent_read=True).generations_used)
-    except UsageItem.DoesNotExist:
-        return 0
 
 
 def test_happy_path_writes_the_narrative_and_reads_stage_by_stage(writer, provider):
