@@ -59,11 +59,6 @@ class Conflict(AppError):
     code = "conflict"
 
 
-class PayloadTooLarge(AppError):
-    status_code = 413
-    code = "payload_too_large"
-
-
 class RateLimited(AppError):
     status_code = 429
     code = "rate_limited"

@@ -32,11 +32,7 @@ def failed_conditions(error: TransactWriteError) -> list[int]:
 class Transaction:
     def __init__(self) -> None:
         self._tx = TransactWrite(connection=connection())
-        self._names: dict[str, list[str]] = {"check": [], "delete": [], "put": [], "update": []}
-
-    def check(self, name: str, model_cls: type[Model], hash_key: str, range_key: str, condition: Condition) -> None:
-        self._names["check"].append(name)
-        self._tx.condition_check(model_cls, hash_key, range_key, condition=condition)
+        self._names: dict[str, list[str]] = {"delete": [], "put": [], "update": []}
 
     def delete(self, name: str, model: Model, condition: Condition | None = None) -> None:
         self._names["delete"].append(name)
@@ -51,7 +47,7 @@ class Transaction:
         self._tx.update(model, actions=actions, condition=condition)
 
     def failed(self, error: TransactWriteError) -> set[str]:
-        order = self._names["check"] + self._names["delete"] + self._names["put"] + self._names["update"]
+        order = self._names["delete"] + self._names["put"] + self._names["update"]
         return {order[i] for i in failed_conditions(error) if i < len(order)}
 
     def __enter__(self) -> Transaction:

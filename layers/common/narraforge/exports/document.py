@@ -144,15 +144,20 @@ def _block(kind: str, value: str) -> Block:
     return Block("break", SCENE_BREAK) if kind == "break" else Block("paragraph", value)
 
 
+def _open_part(sections: list[Section], part: str) -> None:
+    """A part heading names the section being started, or starts a new one if this one has content."""
+    if sections[-1].empty:
+        sections[-1].part = part
+    else:
+        sections.append(Section(part=part))
+
+
 def _by_headings(tokens: list[Token]) -> list[Section]:
     sections = [Section()]
     for kind, value in tokens:
         current = sections[-1]
         if kind == "part":
-            if current.empty:
-                current.part = value
-            else:
-                sections.append(Section(part=value))
+            _open_part(sections, value)
         elif kind == "chapter":
             if current.heading is None and not current.blocks:
                 current.heading = value
@@ -169,10 +174,7 @@ def _by_boundaries(tokens: list[Token]) -> list[Section]:
     for kind, value in tokens:
         current = sections[-1]
         if kind == "part":
-            if current.empty:
-                current.part = value
-            else:
-                sections.append(Section(part=value))
+            _open_part(sections, value)
         elif kind == "break":
             if current.blocks:
                 sections.append(Section())
