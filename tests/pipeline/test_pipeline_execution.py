@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import replace
 
 import pytest
@@ -102,6 +103,50 @@ def test_every_pipeline_log_line_carries_job_and_stage(writer, provider, capsys)
     durations = [line for line in emf if "StageDurationSeconds" in line]
     assert {line["stage"] for line in durations} == {s.value for s in Stage}
 
+
+
+class RecordedSubsegment:
+    def __init__(self, name: str) -> None:
+        self.name, self.annotations, self.metadata = name, {}, {}
+
+    def put_annotation(self, key: str, value: object) -> None:
+        self.annotations[key] = value
+
+    def put_metadata(self, key: str, value: object, namespace: str = "default") -> None:
+        self.metadata[(namespace, key)] = value
+
+
+class RecordingXRay:
+    """Stands in for the X-Ray recorder (the Tracer is disabled outside Lambda): keeps every subsegment."""
+
+    def __init__(self) -> None:
+        self.subsegments: list[RecordedSubsegment] = []
+
+    @contextmanager
+    def in_subsegment(self, name: str, **_: object):
+        subsegment = RecordedSubsegment(name)
+        self.subsegments.append(subsegment)
+        yield subsegment
+
+
+def test_every_invocation_and_model_call_is_a_traced_subsegment(writer, provider, monkeypatch):
+    from narraforge.observability import tracer
+
+    xray = RecordingXRay()
+    monkeypatch.setattr(tracer, "provider", xray)
+    job = start(writer, target_length=600)
+    described, final = finish(writer, job)
+    assert final["status"] == "COMPLETED", described
+    steps = [s for s in xray.subsegments if s.annotations.get("job_id") == job["id"]]
+    assert {s.annotations["stage"] for s in steps} >= {"prepare", *(stage.value for stage in Stage)}
+    calls = [s for s in xray.subsegments if s.name.startswith("## llm ")]
+    assert len(calls) == provider.calls > 0
+    for call in calls:
+        assert call.annotations["model"]
+        usage = call.metadata[("narraforge", "usage")]
+        assert usage["prompt_tokens"] > 0 and usage["completion_tokens"] > 0
+    assert sum(c.metadata[("narraforge", "usage")]["prompt_tokens"] + c.metadata[("narraforge", "usage")]
+               ["completion_tokens"] for c in calls) == final["tokens_used"]
 
 
 def test_throttled_twice_is_retried_and_completes(writer, provider):

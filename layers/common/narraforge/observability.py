@@ -14,7 +14,9 @@ os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "NarraForge")
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 logger = Logger()
-tracer = Tracer()
+# Only botocore (DynamoDB, S3, Step Functions; PynamoDB goes through it) is patched at init: patching
+# everything X-Ray supports would import httpx into every function's cold start.
+tracer = Tracer(patch_modules=("botocore",))
 metrics = Metrics()
 
 
@@ -24,3 +26,10 @@ def stage_duration(stage: str, seconds: float) -> None:
 
     with single_metric(name="StageDurationSeconds", unit=MetricUnit.Seconds, value=seconds) as metric:
         metric.add_dimension(name="stage", value=stage)
+
+
+def trace_http_client() -> None:
+    """Record outbound httpx calls (the OAuth providers) as X-Ray subsegments. Called by the code that makes
+    them, before it builds a client; patching twice is a no-op. The OpenAI SDK is on httpx2, which the X-Ray
+    SDK does not patch: the stage runner opens a subsegment per model call itself."""
+    tracer.patch(("httpx",))

@@ -7,17 +7,28 @@ from typing import Any
 from narraforge.enums import Stage
 from narraforge.llm.base import ValidationFailed
 from narraforge.llm.factory import provider_for
-from narraforge.observability import logger
+from narraforge.observability import logger, tracer
 from narraforge.pipeline import lifecycle
 from narraforge.pipeline.runner import load_job, run_stage
 
 
 def handle(event: dict[str, Any]) -> dict[str, Any]:
-    action = event.get("action")
+    """One X-Ray subsegment per invocation, annotated so a trace is found by job id and stage."""
     user_id, job_id = event.get("user_id"), event.get("job_id")
     if not isinstance(user_id, str) or not isinstance(job_id, str):
         raise ValidationFailed("event needs job_id and user_id")
-    logger.append_keys(job_id=job_id, stage=event.get("stage", action))
+    step = str(event.get("stage", event.get("action")))
+    logger.append_keys(job_id=job_id, stage=step)
+    with tracer.provider.in_subsegment(f"## {step}") as subsegment:
+        subsegment.put_annotation("job_id", job_id)
+        subsegment.put_annotation("stage", step)
+        if event.get("segment") is not None:
+            subsegment.put_annotation("segment", str(event["segment"]))
+        return _dispatch(event, user_id, job_id)
+
+
+def _dispatch(event: dict[str, Any], user_id: str, job_id: str) -> dict[str, Any]:
+    action = event.get("action")
     limit = int(event.get("max_concurrency") or 1)
     if action == "prepare":
         return lifecycle.prepare(user_id, job_id, limit)

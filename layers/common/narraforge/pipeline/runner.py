@@ -37,7 +37,7 @@ from narraforge.llm.base import (
     Usage,
 )
 from narraforge.llm.pricing import cost_of
-from narraforge.observability import logger, stage_duration
+from narraforge.observability import logger, stage_duration, tracer
 from narraforge.pipeline.context import ModelRole
 from narraforge.pipeline.stages import STAGES
 from narraforge.schemas.briefs import ProductionBrief
@@ -118,15 +118,20 @@ class JobStageContext:
         if spent >= cap:
             raise BudgetExceeded(f"job cost cap of ${cap:.2f} reached (spent ${spent:.4f})")
         started = time.perf_counter()
-        try:
-            completion = self.provider.complete(
-                messages, model=model, max_tokens=max_tokens, temperature=temperature, json_schema=json_schema
-            )
-        except PipelineError as exc:
-            if exc.usage is not None:  # the provider charged for replies it could not use
-                self._bill(exc.usage, cost_of(model, exc.usage, provider=self.provider.name))
-            raise
-        cost = cost_of(completion.model, completion.usage, provider=self.provider.name)
+        with tracer.provider.in_subsegment(f"## llm {role.value}") as subsegment:
+            subsegment.put_annotation("model", model)
+            try:
+                completion = self.provider.complete(
+                    messages, model=model, max_tokens=max_tokens, temperature=temperature, json_schema=json_schema
+                )
+            except PipelineError as exc:
+                if exc.usage is not None:  # the provider charged for replies it could not use
+                    self._bill(exc.usage, cost_of(model, exc.usage, provider=self.provider.name))
+                raise
+            cost = cost_of(completion.model, completion.usage, provider=self.provider.name)
+            subsegment.put_metadata("usage", {"prompt_tokens": completion.usage.prompt_tokens,
+                                              "completion_tokens": completion.usage.completion_tokens,
+                                              "cost_usd": cost}, "narraforge")
         s3.put_json(journal_key, {"text": completion.text, "model": completion.model,
                                   "finish_reason": completion.finish_reason, "metadata": completion.metadata,
                                   "prompt_tokens": completion.usage.prompt_tokens,

@@ -1,8 +1,9 @@
 """OAuth 2.0 authorization-code clients for Google and GitHub, with PKCE (S256).
 
-Providers are reached with httpx and a timeout. Whatever a provider does wrong (down, slow, an answer
-that is not what its API documents) becomes a 502; a code it refuses becomes a 400, since the user can
-simply start again. Neither is ever a 500.
+Providers are reached with httpx and a timeout; httpx is imported on the first provider call, so the
+auth function's cold start does not pay for it (most of its requests never reach a provider). Whatever a
+provider does wrong (down, slow, an answer that is not what its API documents) becomes a 502; a code it
+refuses becomes a 400, since the user can simply start again. Neither is ever a 500.
 """
 
 from __future__ import annotations
@@ -11,16 +12,18 @@ import base64
 import hashlib
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-import httpx
 from pydantic import SecretStr
 
 from narraforge.config import get_settings
 from narraforge.enums import OAuthProvider
 from narraforge.errors import BadGateway, BadRequest, ServiceUnavailable
-from narraforge.observability import logger
+from narraforge.observability import logger, trace_http_client
+
+if TYPE_CHECKING:
+    import httpx
 
 USER_AGENT = "NarraForge-OAuth"
 SSM_CACHE_SECONDS = 300
@@ -195,6 +198,9 @@ def _get(config: ProviderConfig, url: str, access_token: str) -> httpx.Response:
 
 
 def _request(config: ProviderConfig, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    import httpx
+
+    trace_http_client()
     timeout = get_settings().oauth_http_timeout_seconds
     headers = {"User-Agent": USER_AGENT, "Accept": "application/json", **kwargs.pop("headers", {})}
     try:
