@@ -34,7 +34,7 @@ def test_enums_parse_any_case_and_answer_canonically():
 
 def test_settings_read_lists_and_defaults(monkeypatch):
     monkeypatch.setenv("CORS_ORIGINS", "https://a.example, https://b.example")
-    settings = Settings()
+    settings = Settings.from_environ()
     assert settings.cors_origins == ["https://a.example", "https://b.example"]
     assert settings.access_token_ttl_seconds == 1800
 
@@ -42,7 +42,7 @@ def test_settings_read_lists_and_defaults(monkeypatch):
 def test_models_per_role_and_per_stage(monkeypatch):
     monkeypatch.setenv("NARRAFORGE_PROSE_MODEL", "gpt-4.1")
     monkeypatch.setenv("NARRAFORGE_STAGE_MODELS", '{"language_stylization": "gpt-4.1-mini"}')
-    settings = Settings()
+    settings = Settings.from_environ()
     assert settings.model_for("prose", "segment_generation") == "gpt-4.1"
     assert settings.model_for("prose", "language_stylization") == "gpt-4.1-mini"
     assert settings.model_for("planning", "world_architecture") == "gpt-4o-mini"
