@@ -42,12 +42,12 @@ def pro_writer() -> tuple[Any, str]:
     """(CurrentUser, project_id) of a fresh PRO user."""
     from narraforge.data.models import UserItem
     from narraforge.schemas.projects import ProjectCreateRequest
-    from narraforge.services import auth, projects
+    from narraforge.services import auth, identity, projects
 
     registered = auth.register(f"bench{time.time_ns()}@example.com", "Bench-passw0rd", "Bench")
     user = UserItem.get(*UserItem.key(registered.user.id))
     user.update(actions=[UserItem.subscription_tier.set("PRO")])
-    current = auth.authenticate(registered.access_token)
+    current = identity.authenticate(registered.access_token)
     project = projects.create(current.id, ProjectCreateRequest(name="Bench"))
     return current, project.project_id
 

@@ -12,8 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from narraforge.config import get_settings
 from narraforge.errors import Unauthorized
 from narraforge.security import rate_limits
-from narraforge.services import auth as auth_service
-from narraforge.services.auth import CurrentUser
+from narraforge.services.identity import CurrentUser, authenticate
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from /auth/login or /auth/register")
 
@@ -21,7 +20,7 @@ _bearer = HTTPBearer(auto_error=False, description="Access token from /auth/logi
 def _authenticate(credentials: HTTPAuthorizationCredentials | None) -> CurrentUser:
     if credentials is None or not credentials.credentials:
         raise Unauthorized("Not authenticated")
-    return auth_service.authenticate(credentials.credentials)
+    return authenticate(credentials.credentials)
 
 
 def _counted(credentials: HTTPAuthorizationCredentials | None, response: Response, bucket: str,

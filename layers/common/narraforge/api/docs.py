@@ -12,7 +12,8 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from narraforge import __version__
-from narraforge.api.app_factory import API_DESCRIPTION, API_TITLE
+from narraforge.api.app_factory import API_DESCRIPTION, API_TITLE, ERROR_SCHEMA_REF
+from narraforge.schemas.common import ErrorResponse
 
 # Every router module of the product; the combined spec documents them all.
 ROUTER_MODULES = (
@@ -33,23 +34,16 @@ def openapi_document() -> dict[str, Any]:
     for module in ROUTER_MODULES:
         app.include_router(importlib.import_module(module).router)
     document = get_openapi(title=API_TITLE, version=__version__, description=API_DESCRIPTION, routes=app.routes)
-    _errors_as_json(document)
+    _add_error_schema(document)
     return document
 
 
-ERROR_SCHEMA_REF = "#/components/schemas/ErrorResponse"
-
-
-def _errors_as_json(document: dict[str, Any]) -> None:
-    """FastAPI documents an error model under the route's own media type (text/plain for /text, say);
-    errors always leave as JSON, so that is where the spec must say they are."""
-    for operations in document["paths"].values():
-        for operation in operations.values():
-            for response in operation.get("responses", {}).values():
-                content = response.get("content", {})
-                for media_type in [m for m in content if m != "application/json"]:
-                    if content[media_type].get("schema", {}).get("$ref") == ERROR_SCHEMA_REF:
-                        content["application/json"] = content.pop(media_type)
+def _add_error_schema(document: dict[str, Any]) -> None:
+    """Routes document errors by reference (`error_response`), so the schema they point to is added here."""
+    schema = ErrorResponse.model_json_schema(ref_template="#/components/schemas/{model}", mode="serialization")
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schemas.update(schema.pop("$defs", {}))
+    schemas[ERROR_SCHEMA_REF.rsplit("/", 1)[1]] = schema
 
 
 @router.get("/openapi.json")

@@ -32,10 +32,12 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 class RequestContextMiddleware:
     """Gives each request an id (client's X-Request-ID if sane, else API Gateway's, else new),
-    sets `root_path` from the API Gateway stage so /docs works behind /v1, and adds headers."""
+    sets `root_path` from the API Gateway stage so /docs works behind /v1, routes `/things` to the
+    `/things/` collection route, and adds headers."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, collections: frozenset[str] = frozenset()) -> None:
         self.app = app
+        self.collections = collections
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -50,6 +52,8 @@ class RequestContextMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         scope["root_path"] = _stage_prefix(event)
         logger.append_keys(request_id=request_id)
+        if scope["path"] in self.collections:
+            scope["path"] += "/"
 
         docs = scope["path"].rstrip("/") in ("/docs", "/redoc")
 

@@ -25,7 +25,7 @@ from narraforge.errors import Unauthorized
 from narraforge.observability import logger
 from narraforge.security import passwords
 from narraforge.services import cascade, narratives, projects
-from narraforge.services.auth import CurrentUser
+from narraforge.services.identity import CurrentUser
 
 
 def delete_account(current: CurrentUser, password: str | None) -> None:

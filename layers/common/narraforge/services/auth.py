@@ -1,15 +1,14 @@
-"""Registration, login, refresh-token rotation with reuse detection, and the current user."""
+"""Registration, login, refresh-token rotation with reuse detection, logout (who is calling: `identity`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 
 from narraforge.config import get_settings
 from narraforge.data import keys
-from narraforge.data.base import BaseItem, utcnow
+from narraforge.data.base import utcnow
 from narraforge.data.models import (
     EmailMarkerItem,
     RefreshTokenItem,
@@ -24,18 +23,8 @@ from narraforge.errors import Conflict, Unauthorized
 from narraforge.observability import logger
 from narraforge.schemas.auth import AuthResponse, UserResponse
 from narraforge.security import passwords, tokens
+from narraforge.services.identity import CurrentUser
 from narraforge.services.tiers import limits_for
-
-
-@dataclass(frozen=True)
-class CurrentUser:
-    user: UserItem
-    usage: UsageItem | None
-    session_family: str
-
-    @property
-    def id(self) -> str:
-        return self.user.user_id
 
 
 def user_response(user: UserItem, usage: UsageItem | None) -> UserResponse:
@@ -116,24 +105,6 @@ def refresh(refresh_token: str) -> AuthResponse:
     return _issue_tokens(user, _usage(user.user_id), family=item.family, rotating=item)
 
 
-def authenticate(access_token: str) -> CurrentUser:
-    """One BatchGet reads the profile, the session (logout revokes it) and this month's usage."""
-    claims = tokens.decode_access_token(access_token)
-    wanted = [
-        UserItem.key(claims.user_id),
-        SessionItem.key(claims.user_id, claims.session_family),
-        UsageItem.key(claims.user_id, keys.month_key()),
-    ]
-    found = {(item.pk, item.sk): item for item in BaseItem.batch_get(wanted)}
-    user = found.get(wanted[0])
-    session = found.get(wanted[1])
-    if not isinstance(user, UserItem) or not isinstance(session, SessionItem) or session.revoked:
-        raise Unauthorized("Session is no longer valid")
-    usage = found.get(wanted[2])
-    return CurrentUser(user=user, usage=usage if isinstance(usage, UsageItem) else None,
-                       session_family=claims.session_family)
-
-
 def logout(current: CurrentUser) -> None:
     _revoke_family(current.id, current.session_family)
 
@@ -207,10 +178,3 @@ def _usage(user_id: str) -> UsageItem | None:
         return UsageItem.get(*UsageItem.key(user_id, keys.month_key()))
     except DoesNotExist:
         return None
-
-
-def month_reset_date(now: datetime | None = None) -> datetime:
-    """First instant of next month (UTC): when monthly quotas reset."""
-    now = now or datetime.now(UTC)
-    year, month = (now.year + 1, 1) if now.month == 12 else (now.year, now.month + 1)
-    return datetime(year, month, 1, tzinfo=UTC)

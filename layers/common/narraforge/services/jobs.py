@@ -22,7 +22,7 @@ from narraforge.schemas.briefs import ProductionBrief
 from narraforge.schemas.jobs import JobCreateRequest, JobResponse, JobStatusResponse, StageUsage
 from narraforge.services import executions, quotas
 from narraforge.services import projects as project_service
-from narraforge.services.auth import CurrentUser
+from narraforge.services.identity import CurrentUser
 from narraforge.services.job_state import ACTIVE, RESUMABLE, can_resume, status_actions, status_in
 from narraforge.services.pagination import PageResult, fetch_page
 from narraforge.services.tiers import limits_for

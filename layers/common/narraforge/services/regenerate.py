@@ -15,7 +15,7 @@ from narraforge.observability import logger
 from narraforge.schemas.briefs import ProductionBrief
 from narraforge.schemas.narratives import RegenerateRequest
 from narraforge.services import jobs
-from narraforge.services.auth import CurrentUser
+from narraforge.services.identity import CurrentUser
 from narraforge.services.narratives import get_head, get_version
 
 # Changing these reshapes the plan itself, so the plan cannot be reused.

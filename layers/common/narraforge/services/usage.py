@@ -6,7 +6,7 @@ from narraforge.data import keys
 from narraforge.data.models import UsageLogItem
 from narraforge.enums import Tier
 from narraforge.schemas.usage import UsageLogEntry, UsageResponse
-from narraforge.services.auth import CurrentUser
+from narraforge.services.identity import CurrentUser
 from narraforge.services.pagination import fetch_page
 from narraforge.services.quotas import current_month, reset_date
 from narraforge.services.tiers import limits_for

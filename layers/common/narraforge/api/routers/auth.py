@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from narraforge.api.app_factory import COMMON_ERRORS
+from narraforge.api.app_factory import COMMON_ERRORS, error_response
 from narraforge.api.deps import CurrentUserDep, limit_auth_attempts
 from narraforge.enums import OAuthProvider
 from narraforge.errors import BadRequest, InvalidInput
@@ -20,7 +20,6 @@ from narraforge.schemas.auth import (
     RegisterRequest,
     UserResponse,
 )
-from narraforge.schemas.common import ErrorResponse
 from narraforge.services import auth as auth_service
 from narraforge.services import oauth as oauth_service
 
@@ -28,7 +27,7 @@ router = APIRouter(prefix="/auth", tags=["auth"], responses=COMMON_ERRORS)
 
 
 @router.post("/register", status_code=201, response_model=AuthResponse,
-             responses={409: {"model": ErrorResponse, "description": "Email already registered"}})
+             responses={409: error_response("Email already registered")})
 def register(body: RegisterRequest, request: Request, response: Response) -> AuthResponse:
     limit_auth_attempts(request, body.email, response)
     return auth_service.register(body.email, body.password, body.full_name)
@@ -69,8 +68,8 @@ def logout(current: CurrentUserDep) -> Response:
 
 
 OAUTH_ERRORS: dict[int | str, dict] = {
-    502: {"model": ErrorResponse, "description": "The provider failed, timed out or answered nonsense"},
-    503: {"model": ErrorResponse, "description": "This provider is not configured on this deployment"},
+    502: error_response("The provider failed, timed out or answered nonsense"),
+    503: error_response("This provider is not configured on this deployment"),
 }
 
 
@@ -93,11 +92,11 @@ def oauth_start(
 
 @router.get("/oauth/{provider}/callback", response_model=AuthResponse, responses={
     **OAUTH_ERRORS,
-    400: {"model": ErrorResponse, "description": "Sign-in declined or failed at the provider, unknown, used or "
-                                                 "expired state, or a code the provider refused"},
-    403: {"model": ErrorResponse, "description": "The provider account has no verified email"},
-    409: {"model": ErrorResponse, "description": "An account has this email but the provider has not verified "
-                                                 "it, so it is not linked"},
+    400: error_response("Sign-in declined or failed at the provider, unknown, used or "
+                                                 "expired state, or a code the provider refused"),
+    403: error_response("The provider account has no verified email"),
+    409: error_response("An account has this email but the provider has not verified "
+                                                 "it, so it is not linked"),
 })
 def oauth_callback(
     provider: OAuthProvider,

@@ -9,8 +9,8 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel
 
 from narraforge import __version__
+from narraforge.api.app_factory import error_response
 from narraforge.config import get_settings
-from narraforge.schemas.common import ErrorResponse
 from narraforge.services import health as health_service
 
 router = APIRouter(prefix="/health", tags=["health"])
@@ -56,7 +56,7 @@ def ready() -> JSONResponse:
 
 
 @router.get("/metrics", response_class=PlainTextResponse, summary="Prometheus text exposition",
-            responses={200: {"content": {"text/plain": {}}}, 503: {"model": ErrorResponse}})
+            responses={200: {"content": {"text/plain": {}}}, 503: error_response("The table could not be read")})
 def prometheus_metrics() -> PlainTextResponse:
     from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
     from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily

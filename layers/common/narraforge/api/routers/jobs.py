@@ -6,22 +6,22 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
 
-from narraforge.api.app_factory import COMMON_ERRORS
+from narraforge.api.app_factory import COMMON_ERRORS, error_response
 from narraforge.api.deps import CurrentUserDep, GeneratingUserDep, PageDep, ResourceId
 from narraforge.api.routing import collection_route
 from narraforge.enums import JobStatus
-from narraforge.schemas.common import ErrorResponse, Page
+from narraforge.schemas.common import Page
 from narraforge.schemas.jobs import JobCreateRequest, JobResponse, JobStatusResponse
 from narraforge.services import jobs as job_service
 
 router = APIRouter(prefix="/jobs", tags=["jobs"], responses=COMMON_ERRORS)
-NOT_FOUND = {404: {"model": ErrorResponse, "description": "No such job for this user"}}
-CONFLICT = {409: {"model": ErrorResponse, "description": "Not allowed in the job's current status"}}
-LIMITS = {403: {"model": ErrorResponse, "description": "Plan limit reached (limit and reset date in details)"}}
+NOT_FOUND = {404: error_response("No such job for this user")}
+CONFLICT = {409: error_response("Not allowed in the job's current status")}
+LIMITS = {403: error_response("Plan limit reached (limit and reset date in details)")}
 
 
 @collection_route(router, "POST", status_code=201, response_model=JobResponse,
-                  responses={**NOT_FOUND, **LIMITS, 503: {"model": ErrorResponse}},
+                  responses={**NOT_FOUND, **LIMITS, 503: error_response("The pipeline could not be started")},
                   summary="Create a generation job and start its pipeline")
 def create_job(
     body: JobCreateRequest,

@@ -7,11 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import PlainTextResponse, RedirectResponse
 
-from narraforge.api.app_factory import COMMON_ERRORS
+from narraforge.api.app_factory import COMMON_ERRORS, error_response
 from narraforge.api.deps import CurrentUserDep, GeneratingUserDep, PageDep, ResourceId
 from narraforge.api.routing import collection_route
 from narraforge.enums import ExportFormat, Genre, ProductionType
-from narraforge.schemas.common import ErrorResponse, Page
+from narraforge.schemas.common import Page
 from narraforge.schemas.jobs import JobResponse
 from narraforge.schemas.narratives import (
     NarrativeDetailResponse,
@@ -22,7 +22,7 @@ from narraforge.schemas.narratives import (
 from narraforge.services import narratives as narrative_service
 
 router = APIRouter(prefix="/narratives", tags=["narratives"], responses=COMMON_ERRORS)
-NOT_FOUND = {404: {"model": ErrorResponse, "description": "No such narrative for this user"}}
+NOT_FOUND = {404: error_response("No such narrative for this user")}
 
 
 @collection_route(router, "GET", response_model=Page[NarrativeResponse], summary="List narratives, newest first")
@@ -65,8 +65,8 @@ def list_versions(narrative_id: ResourceId, current: CurrentUserDep) -> list[Nar
 
 
 @router.post("/{narrative_id}/regenerate", status_code=202, response_model=JobResponse, responses={
-    **NOT_FOUND, 403: {"model": ErrorResponse, "description": "Plan limit reached"},
-    503: {"model": ErrorResponse, "description": "The pipeline could not be started"}},
+    **NOT_FOUND, 403: error_response("Plan limit reached"),
+    503: error_response("The pipeline could not be started")},
     summary="Start a job that adds a new version")
 def regenerate(
     narrative_id: ResourceId,

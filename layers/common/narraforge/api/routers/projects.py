@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from narraforge.api.app_factory import COMMON_ERRORS
+from narraforge.api.app_factory import COMMON_ERRORS, error_response
 from narraforge.api.deps import CurrentUserDep, PageDep, ResourceId
 from narraforge.api.routing import collection_route, update_route
-from narraforge.schemas.common import ErrorResponse, Page
+from narraforge.schemas.common import Page
 from narraforge.schemas.projects import ProjectCreateRequest, ProjectResponse, ProjectUpdateRequest
 from narraforge.services import projects as project_service
 
 router = APIRouter(prefix="/projects", tags=["projects"], responses=COMMON_ERRORS)
-NOT_FOUND = {404: {"model": ErrorResponse, "description": "No such project for this user"}}
+NOT_FOUND = {404: error_response("No such project for this user")}
 
 
 @collection_route(router, "GET", response_model=Page[ProjectResponse], summary="List projects, newest first")
