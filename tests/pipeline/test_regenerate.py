@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from narraforge.data import keys
 from narraforge.data.models import CheckpointItem
+from narraforge.llm.base import ValidationFailed
 
 from tests.helpers import wait_for_execution
 from tests.pipeline.conftest import short_brief
@@ -75,6 +76,18 @@ def test_twenty_concurrent_regenerations_lose_no_version(writer, provider):
     assert writer.get(f"/narratives/{nid}").json()["version"] == 21
     project = writer.get(f"/projects/{writer.project_id}").json()
     assert project["narrative_count"] == 1
+
+
+def test_a_failed_regeneration_takes_no_version_number(writer, provider):
+    nid = published(writer)["narrative_id"]
+    provider.failures = {provider.calls + 1: ValidationFailed("the model refused")}
+    failed = regenerate(writer, nid, {"from_stage": "editorial_review"})
+    assert wait_for_execution(failed["execution_arn"])["status"] == "FAILED"
+    succeeded = regenerate(writer, nid, {"from_stage": "editorial_review"})
+    assert wait_for_execution(succeeded["execution_arn"])["status"] == "SUCCEEDED"
+    versions = writer.get(f"/narratives/{nid}/versions").json()
+    assert [(v["version"], v["job_id"]) for v in versions][1:] == [(2, succeeded["id"])]
+    assert writer.get(f"/narratives/{nid}").json()["version"] == 2
 
 
 def test_regenerate_validation_ownership_and_idempotency(api, writer, provider):

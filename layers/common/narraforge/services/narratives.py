@@ -40,15 +40,15 @@ def publish(ctx: JobStageContext, sk: str, started: float) -> None:
     and writes the narrative (head + version 1, or a new version of a regenerated narrative), project
     stats, usage and the usage log — all or nothing.
 
-    A first version takes the job's id as the narrative id and a regeneration was handed its version
-    number when it was created, so a retried stage 10 rewrites the same S3 keys instead of orphaning
-    objects, and two regenerations never write the same key."""
+    A first version takes the job's id as the narrative id and a regeneration keeps the version number
+    it took on its first attempt (`_version_number`), so a retried stage 10 rewrites the same S3 keys
+    instead of orphaning objects, and two regenerations never write the same key."""
     from narraforge.pipeline.stages.output_processing import assemble
 
     job = ctx.job
     assembled = assemble(ctx)
     narrative_id = job.target_narrative_id or job.job_id
-    version = int(job.target_version or 1)
+    version = _version_number(job)
     text_key = s3.narrative_text_key(narrative_id, version)
     metadata_key = s3.narrative_metadata_key(narrative_id, version)
     s3.put_text(text_key, assembled.text)
@@ -81,6 +81,28 @@ def publish(ctx: JobStageContext, sk: str, started: float) -> None:
         metrics.add_metric(name="OverallScore", unit="None", value=float(score))
     logger.info("narrative published", extra={"narrative_id": narrative_id, "version": version,
                                               "words": assembled.word_count})
+
+
+def _version_number(job: JobItem) -> int:
+    """1 for a first narrative. A regeneration takes its narrative's next number when it first reaches
+    stage 10 (an atomic counter on the head) and records it on the job, which a retry then reuses.
+    Numbers follow publication order, and a regeneration that fails earlier takes none."""
+    if not job.target_narrative_id:
+        return 1
+    if job.target_version is None:
+        head = NarrativeItem(*NarrativeItem.key(job.user_id, job.target_narrative_id))
+        try:
+            head.update(actions=[NarrativeItem.version_counter.add(1)], condition=NarrativeItem.pk.exists())
+        except UpdateError as exc:
+            from narraforge.llm.base import ValidationFailed
+
+            raise ValidationFailed("the narrative was deleted while the job ran") from exc
+        try:
+            job.update(actions=[JobItem.target_version.set(int(head.version_counter))],
+                       condition=JobItem.target_version.does_not_exist())
+        except UpdateError:
+            job.refresh(consistent_read=True)  # a concurrent attempt numbered it first
+    return int(job.target_version)
 
 
 @dataclass(frozen=True)

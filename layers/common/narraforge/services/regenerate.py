@@ -1,6 +1,7 @@
 """Regeneration: a new version of a narrative from the same brief (optionally changed), reusing the
 current version's stage outputs before `from_stage`. It is a generation like any other (quota,
-idempotency); its version number is handed out up front so concurrent regenerations never collide."""
+idempotency); it takes its version number when it publishes (`narratives.publish`), so a failed or
+cancelled regeneration leaves no gap in the numbers."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pydantic import ValidationError
 from pynamodb.exceptions import DoesNotExist
 
 from narraforge.data import keys, s3
-from narraforge.data.models import CheckpointItem, JobItem, NarrativeItem
+from narraforge.data.models import CheckpointItem, JobItem
 from narraforge.enums import Stage
 from narraforge.errors import InvalidInput
 from narraforge.observability import logger
@@ -38,16 +39,15 @@ def regenerate(current: CurrentUser, narrative_id: str, body: RegenerateRequest,
         return job, False
     from narraforge.pipeline.stages import progress_before
 
-    version = _reserve_version(head)
     reused = _reuse_checkpoints(source.job_id, job, body.from_stage)
     first_to_run = next((stage for stage in Stage if stage not in reused), Stage.OUTPUT_PROCESSING)
     job.update(actions=[
-        JobItem.target_version.set(version),
         JobItem.completed_stages.set([stage.value for stage in reused]),
         JobItem.progress_percentage.set(round(progress_before(first_to_run), 4)),
     ])
     logger.info("regeneration created", extra={"job_id": job.job_id, "narrative_id": narrative_id,
-                                               "version": version, "reused": [s.value for s in reused]})
+                                               "parent_version": int(head.version),
+                                               "reused": [s.value for s in reused]})
     return jobs.start(job), True
 
 
@@ -67,12 +67,6 @@ def _merged_brief(source: JobItem, body: RegenerateRequest) -> ProductionBrief:
             {"loc": ["body", "brief_overrides", *[str(p) for p in err["loc"]]], "msg": err["msg"]}
             for err in exc.errors()
         ]) from exc
-
-
-def _reserve_version(head: NarrativeItem) -> int:
-    """An atomic counter on the head: each regeneration gets its own version number."""
-    head.update(actions=[NarrativeItem.version_counter.add(1)], condition=NarrativeItem.pk.exists())
-    return int(head.version_counter)
 
 
 def _reuse_checkpoints(source_job_id: str, job: JobItem, from_stage: Stage) -> list[Stage]:
