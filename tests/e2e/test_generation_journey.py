@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import boto3
 
-from tests.e2e.accounts import bearer, wait_until_finished
+from tests.e2e.accounts import bearer, new_writer, wait_until_finished
 from tests.helpers import register
 
 
@@ -47,13 +47,8 @@ def test_brief_to_text_over_http(http):
 
 def test_execution_history_is_readable_with_the_aws_api(http, stack_url):
     """What the README tells operators to do locally: get-execution-history against the moto endpoint."""
-    headers = bearer(register(http)["access_token"])
-    project = http.post("/projects/", json={"name": "Trace"}, headers=headers).json()
-    brief = {"production_type": "podcast_script", "genre": "comedy",
-             "subject": "Two rival bakers host a podcast about the worst cakes in history",
-             "target_length": 800, "character_count": 2}
-    job = http.post("/jobs/", json={"project_id": project["id"], "production_brief": brief}, headers=headers).json()
-    assert wait_until_finished(http, headers, job["id"])["status"] == "COMPLETED"
+    writer = new_writer(http, "trace")
+    job = http.get(f"/jobs/{writer.job_id}", headers=writer.headers).json()
     import json
     from pathlib import Path
 
@@ -71,13 +66,8 @@ def test_versions_and_concurrent_regenerations_over_http(http, stack_url):
 
     import httpx
 
-    headers = bearer(register(http)["access_token"])
-    project = http.post("/projects/", json={"name": "Versions"}, headers=headers).json()
-    brief = {"production_type": "short_story", "genre": "romance",
-             "subject": "Two translators fall in love through the margins of a manuscript",
-             "target_length": 700, "character_count": 2}
-    job = http.post("/jobs/", json={"project_id": project["id"], "production_brief": brief}, headers=headers).json()
-    narrative_id = wait_until_finished(http, headers, job["id"])["narrative_id"]
+    writer = new_writer(http, "versions")
+    headers, narrative_id = writer.headers, writer.narrative_id
 
     def regenerate(instructions: str) -> dict:
         with httpx.Client(base_url=stack_url, timeout=30) as client:
