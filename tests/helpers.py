@@ -3,13 +3,31 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from itertools import count
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 _emails = count(1)
 PASSWORD = "Correct-h0rse-battery"
+REPO = Path(__file__).resolve().parents[1]
+NO_ENVIRONMENT = {"PATH": "/usr/bin:/bin"}
+# The runtime's own variables: with them Powertools enables its Tracer and the X-Ray SDK is live at import.
+IN_LAMBDA = {**NO_ENVIRONMENT, "LAMBDA_TASK_ROOT": "/var/task", "AWS_LAMBDA_FUNCTION_NAME": "probe",
+             "AWS_REGION": "us-east-1"}
+
+
+def in_fresh_interpreter(code: str, env: dict[str, str]) -> Any:
+    """Runs `code` in a new Python that sees only `env` and imports functions and the layer as Lambda
+    does; returns the JSON that its last line prints."""
+    path = f"import sys; sys.path[:0] = [{str(REPO)!r}, {str(REPO / 'layers/common')!r}]\n"
+    result = subprocess.run([sys.executable, "-c", path + code], env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def reset_process_caches() -> None:

@@ -3,15 +3,10 @@ each invocation is findable by job id and stage, and an error is recorded on it.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
+from tests.helpers import IN_LAMBDA, in_fresh_interpreter
 
-REPO = Path(__file__).resolve().parents[2]
 PROBE = """
-import json, os, socket, sys
-sys.path[:0] = [{repo!r}, {layer!r}]
+import json, os, socket
 daemon = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 daemon.bind(("127.0.0.1", 0))
 daemon.settimeout(2)
@@ -20,7 +15,7 @@ import functions.stage_runner.app
 from narraforge.pipeline.handler import handle
 os.environ["_X_AMZN_TRACE_ID"] = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
 try:
-    handle({{"action": "unknown", "user_id": "U1", "job_id": "J1", "segment": 3}})
+    handle({"action": "unknown", "user_id": "U1", "job_id": "J1", "segment": 3})
 except Exception as exc:
     raised = type(exc).__name__
 documents = []
@@ -29,17 +24,12 @@ try:
         documents.append(json.loads(daemon.recv(65536).decode().partition("\\n")[2]))
 except socket.timeout:
     pass
-print(json.dumps({{"raised": raised, "documents": documents}}))
+print(json.dumps({"raised": raised, "documents": documents}))
 """
-IN_LAMBDA = {"PATH": "/usr/bin:/bin", "LAMBDA_TASK_ROOT": "/var/task", "AWS_LAMBDA_FUNCTION_NAME": "probe",
-             "AWS_REGION": "us-east-1"}
 
 
 def test_stage_runner_invocations_reach_xray_annotated():
-    code = PROBE.format(repo=str(REPO), layer=str(REPO / "layers/common"))
-    result = subprocess.run([sys.executable, "-c", code], env=IN_LAMBDA, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout.strip().splitlines()[-1])
+    report = in_fresh_interpreter(PROBE, IN_LAMBDA)
     assert report["raised"] == "ValidationFailed"
     [document] = [d for d in report["documents"] if d.get("name") == "## unknown"]
     assert document["trace_id"] == "1-5759e988-bd862e3fe1be46a994272793"
