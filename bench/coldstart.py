@@ -35,13 +35,13 @@ BASELINE_API = "import fastapi, mangum, boto3, pynamodb.models"
 BASELINE_RUNNER = "import boto3, pynamodb.models"
 TRACER = '; from aws_lambda_powertools import Tracer; Tracer(patch_modules=("botocore",))'  # as observability.py
 GOAL_RATIO = 1.3
-RUNTIME_PROVIDED = ["boto3"]  # the python3.11 Lambda runtime ships boto3 and botocore
+RUNTIME_PROVIDED = ["boto3"]  # the python3.12 Lambda runtime ships boto3 and botocore
 LAYER = "narraforge"  # the layer itself (installed here in editable mode)
-# What the python3.11 runtime sets before the init phase, plus the template's Globals environment.
+# What the python3.12 runtime sets before the init phase, plus the template's Globals environment.
 LAMBDA_ENV = {
     "PATH": "/usr/bin:/bin",
     "LAMBDA_TASK_ROOT": "/var/task",
-    "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11",
+    "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
     "AWS_LAMBDA_FUNCTION_NAME": "narraforge-coldstart",
     "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
     "AWS_REGION": "us-east-1",

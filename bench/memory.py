@@ -14,9 +14,10 @@ and metadata as `s3.put_text` / `put_json` would. Each export child imports the 
 (where exports are built) and runs `build_document` + `build` as `services.exports._build` does; its time
 includes the format library's first import, which every cold export pays.
 
-The layer is built as SAM's python3.11 builder does: the requirements installed for manylinux2014 x86_64
-CPython 3.11 wheels, then `layers/common/` copied under `python/` minus SAM's excluded files. Sizes are the
-sum of file sizes, compared with Lambda's 262,144,000-byte (250 MB) limit on a function plus its layers.
+The layer is built as SAM's python3.12 builder does: the requirements installed as CPython 3.12 x86_64 wheels
+for glibc 2.34 (Amazon Linux 2023: manylinux_2_34 down to manylinux2014), then `layers/common/` copied under
+`python/` minus SAM's excluded files. Sizes are the sum of file sizes, compared with Lambda's 262,144,000-byte
+(250 MB) limit on a function plus its layers.
 
 Prints one JSON line per measurement and a last line with the goals: assembly ≤ 256 MB, every export
 ≤ 512 MB and ≤ 10 s, every function + layer ≤ 250 MB."""
@@ -233,14 +234,18 @@ def tree_size(path: Path) -> tuple[int, int]:
     return total, files
 
 
+# Every manylinux tag the python3.12 runtime's glibc (2.34) loads; pip does not expand them from the newest.
+LAMBDA_PLATFORMS = [arg for minor in range(34, 16, -1) for arg in ("--platform", f"manylinux_2_{minor}_x86_64")]
+LAMBDA_PLATFORMS += ["--platform", "manylinux2014_x86_64"]
+
+
 def build_layer(target: Path) -> None:
     """The layer as `sam build` lays it out: dependencies for the Lambda platform, then the sources, under python/."""
     site = target / "python"
     done = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
          "--requirement", str(LAYER / "requirements.txt"), "--target", str(site),
-         "--platform", "manylinux2014_x86_64", "--only-binary=:all:", "--python-version", "3.11",
-         "--implementation", "cp"],
+         *LAMBDA_PLATFORMS, "--only-binary=:all:", "--python-version", "3.12", "--implementation", "cp"],
         capture_output=True, text=True, timeout=CHILD_TIMEOUT,
     )
     if done.returncode:

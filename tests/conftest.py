@@ -15,13 +15,17 @@ TEST_ENV = {
     "TABLE_NAME": "narraforge-test",
     "BUCKET_NAME": "narraforge-test",
     "JWT_SECRET": "test-signing-key-0123456789abcdef0123456789",
-    "BCRYPT_ROUNDS": "4",
+    # Argon2id at a low cost: 2 cores are shared by hundreds of tests (production uses OWASP's parameters).
+    "ARGON2_TIME_COST": "1",
+    "ARGON2_MEMORY_KIB": "64",
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
     # Suites create many jobs and logins per minute; the rate-limit tests set their own small limits.
     "RATE_LIMIT_AUTH_PER_MINUTE": "10000",
     "RATE_LIMIT_GENERATION_PER_MINUTE": "10000",
     "RATE_LIMIT_DEFAULT_PER_MINUTE": "10000",
+    "RATE_LIMIT_LOGIN_PER_IP_PER_MINUTE": "10000",
+    "RATE_LIMIT_REGISTER_PER_IP_PER_HOUR": "10000",
 }
 for _name, _value in TEST_ENV.items():
     os.environ[_name] = _value

@@ -97,7 +97,7 @@ class HandlerClient:
     ) -> Result:
         import base64
 
-        from narraforge.local.apigw import LambdaContext, build_event, call_handler, load_handler, match_route
+        from narraforge.local.apigw import LambdaContext, build_event, call_handler, load_handler, match_route, no_route
 
         parts = urlsplit(url)
         query = parse_qsl(parts.query, keep_blank_values=True)
@@ -110,8 +110,8 @@ class HandlerClient:
             all_headers["content-type"] = "application/json"
         all_headers.update({k.lower(): v for k, v in (headers or {}).items()})
         found = match_route(method, parts.path)
-        if found is None:
-            return Result(403, {}, b'{"message":"Missing Authentication Token"}')
+        if found is None:  # API Gateway's answer (its MISSING_AUTHENTICATION_TOKEN response, mapped to 404)
+            return Result(*no_route(method, parts.path))
         route, path_params = found
         event = build_event(route, path_params, method=method, path=parts.path, stage_path=parts.path,
                             headers=list(all_headers.items()), query=query, body=content or b"",
@@ -200,3 +200,25 @@ def generations_used(user_id: str) -> int:
         return int(UsageItem.get(*UsageItem.key(user_id, current_month()), consistent_read=True).generations_used)
     except UsageItem.DoesNotExist:
         return 0
+
+
+def error_code(body: dict[str, Any]) -> str | None:
+    """The machine-readable code of an error body (RFC 9457 problem details carry it as `code`)."""
+    if "code" in body:
+        return body["code"]
+    return (body.get("error") or {}).get("code")
+
+
+def error_detail(body: dict[str, Any]) -> str | None:
+    """The human-readable message of an error body (RFC 9457 `detail`)."""
+    if "detail" in body:
+        return body["detail"]
+    return (body.get("error") or {}).get("message")
+
+
+def error_fields(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The field-level errors of a 422 (RFC 9457 extension `errors`: {loc, msg, type})."""
+    if "errors" in body:
+        return body["errors"]
+    details = (body.get("error") or {}).get("details")
+    return details if isinstance(details, list) else []

@@ -75,7 +75,7 @@ def signing_key(local_stack) -> str:
 
 def concrete(path: str, writer: Writer) -> str:
     values = {"project_id": writer.project_id, "job_id": writer.job_id, "narrative_id": writer.narrative_id,
-              "format": "txt"}
+              "format": "txt", "provider": "github"}
     names = re.findall(r"\{(\w+)\}", path)
     unknown = [name for name in names if name not in values]
     assert not unknown, f"add a value for {unknown} of {path} to this matrix"
@@ -118,7 +118,7 @@ def test_another_users_id_is_not_found(client, owner, intruder, operation):
     response = send(client, method, concrete(path, owner), bearer(intruder["access_token"]),
                     VALID_BODIES.get(operation))
     assert response.status_code == 404, response.text
-    assert response.json()["error"]["code"] == "not_found"
+    assert response.json()["code"] == "not_found"
     assert_security_headers(response)
     assert_no_leak(response, owner.email, owner.user_id, "owner project")
     assert_owner_intact(client, owner)
@@ -138,7 +138,7 @@ def test_no_token_is_unauthorized(client, owner, operation):
     response = send(client, method, concrete(path, owner), None, VALID_BODIES.get(operation))
     assert response.status_code == 401, response.text
     assert response.headers["www-authenticate"] == "Bearer"
-    assert response.json()["error"]["code"] == "unauthorized"
+    assert response.json()["code"] == "unauthorized"
     assert_security_headers(response)
     assert_no_leak(response, owner.email, owner.user_id)
 
@@ -338,7 +338,7 @@ def test_oversized_body_is_413(client, owner, stack_url, operation):
     response = client.request(method, url, content=oversized,
                               headers={**owner.headers, "Content-Type": "application/json"})
     assert response.status_code == 413, response.text[:300]
-    assert response.json()["error"]["code"] == "payload_too_large"
+    assert response.json()["code"] == "payload_too_large"
     assert_security_headers(response)
     assert_owner_intact(client, owner)
 
@@ -358,7 +358,7 @@ def test_oversized_chunked_body_is_413(client, owner):
 def test_page_size_is_capped(client, owner):
     response = client.get("/projects/", params={"page_size": 1000}, headers=owner.headers)
     assert response.status_code == 422
-    assert response.json()["error"]["details"][0]["loc"] == ["query", "page_size"]
+    assert response.json()["errors"][0]["loc"] == ["query", "page_size"]
 
 
 # API6: business flows
@@ -417,8 +417,9 @@ def test_malformed_input_gets_a_clean_4xx(client, owner, case):
     response = client.request(method, url, content=content or None,
                               headers={**owner.headers, "Content-Type": content_type})
     assert 400 <= response.status_code < 500, (case, response.status_code, response.text[:300])
-    assert response.headers["content-type"].startswith("application/json"), response.headers
-    assert set(response.json()) == {"error", "request_id"}
+    assert response.headers["content-type"].startswith("application/problem+json"), response.headers
+    assert set(response.json()) >= {"type", "title", "status", "detail", "instance", "code"}
+    assert response.json()["status"] == response.status_code
     assert_security_headers(response)
     assert_no_leak(response)
 

@@ -103,7 +103,7 @@ def test_pdf_has_title_page_headings_page_numbers_and_polish_text(alice, story):
     assert response.headers["content-type"] == "application/pdf"
     reader = PdfReader(io.BytesIO(response.content))
     pages = [" ".join(page.extract_text().split()) for page in reader.pages]
-    assert TITLE in pages[0] and "Fantasy · Novel · 42 words" in pages[0]
+    assert TITLE in pages[0] and "Fantastyka · Powieść · 42 słowa" in pages[0]
     text = " ".join(pages)
     for expected in (CHAPTER_1, CHAPTER_2, DIALOGUE, LETTERS, HOSTILE, "ŁUCJA: Gdzie jesteś?"):
         assert expected in text
@@ -166,7 +166,7 @@ def test_txt_and_md_are_utf8_text_with_headings(alice, story):
     txt = alice.client.get(f"/narratives/{story}/export/txt")
     assert txt.status_code == 200
     assert txt.headers["content-type"] == "text/plain; charset=utf-8"
-    assert txt.text.startswith(f"{TITLE}\n\nFantasy · Novel · 42 words\n\n{CHAPTER_1}\n\n{DIALOGUE}")
+    assert txt.text.startswith(f"{TITLE}\n\nFantastyka · Powieść · 42 słowa\n\n{CHAPTER_1}\n\n{DIALOGUE}")
     assert HOSTILE in txt.text
 
     md = alice.client.get(f"/narratives/{story}/export/md")
@@ -243,7 +243,7 @@ def test_versions_default_to_the_latest_and_missing_ones_are_404(alice):
 
     missing = alice.client.get(f"/narratives/{narrative_id}/export/txt", params={"version": 3})
     assert missing.status_code == 404
-    assert missing.json()["error"]["code"] == "not_found"
+    assert missing.json()["code"] == "not_found"
     for bad in ("0", "-1", "abc", "10000000"):
         assert alice.client.get(f"/narratives/{narrative_id}/export/txt", params={"version": bad}).status_code == 422
 
@@ -261,7 +261,7 @@ def test_other_users_and_unknown_narratives_get_404(api, alice, story):
 def test_unknown_format_is_422_and_anonymous_is_401(api, alice, story):
     response = alice.client.get(f"/narratives/{story}/export/rtf")
     assert response.status_code == 422
-    assert response.json()["error"]["code"] == "validation_error"
+    assert response.json()["code"] == "validation_error"
     assert api.get(f"/narratives/{story}/export/pdf").status_code == 401
 
 

@@ -66,3 +66,26 @@ def test_every_response_has_request_id_and_security_headers(api):
         assert response.headers["x-frame-options"] == "DENY"
     supplied = api.get("/health/live", headers={"X-Request-ID": "trace-123"})
     assert supplied.headers["x-request-id"] == "trace-123"
+
+
+def test_docs_pages_load_their_assets_from_this_api_only(api):
+    """Swagger UI and ReDoc work offline: every script, style and icon they reference is served here."""
+    import re
+
+    for page in ("/docs", "/redoc"):
+        response = api.get(page)
+        assert response.status_code == 200
+        urls = re.findall(r'(?:src|href)\s*[=:]\s*["\']([^"\']+)["\']', response.text)
+        assert urls, page
+        assert "fonts.googleapis" not in response.text and "cdn." not in response.text
+        for url in urls:
+            assert not url.startswith(("http:", "https:", "//")), (page, url)
+            if url.endswith("openapi.json"):
+                continue
+            asset = api.get(url)
+            assert asset.status_code == 200, url
+            assert len(asset.content) > 1000, url
+        policy = response.headers["content-security-policy"]
+        assert "default-src 'self'" in policy and "http" not in policy
+    assert api.get("/docs/static/swagger-ui-bundle.js").headers["content-type"].startswith("text/javascript")
+    assert api.get("/docs/static/..%2F__init__.py").status_code == 404

@@ -3,11 +3,12 @@ cancel/resume rules. (The pipeline itself is exercised in tests/pipeline.)"""
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.helpers import generations_used, register, writer_with_project
+from tests.helpers import error_code, error_fields, generations_used, register, writer_with_project
 
 
 def brief(**overrides):
@@ -54,7 +55,7 @@ def test_enums_in_any_case_are_accepted_and_answered_canonically(user):
 def test_invalid_briefs_are_422_with_the_field(user, overrides, field):
     response = user.post("/jobs/", json={"project_id": user.project_id, "production_brief": brief(**overrides)})
     assert response.status_code == 422
-    locs = [d["loc"] for d in response.json()["error"]["details"]]
+    locs = [d["loc"] for d in response.json()["errors"]]
     assert any(field in loc for loc in locs), locs
     assert generations_used(user.user_id) == 0
 
@@ -63,14 +64,14 @@ def test_length_must_suit_the_production_type(user):
     response = user.post("/jobs/", json={"project_id": user.project_id,
                                          "production_brief": brief(production_type="novel", target_length=5000)})
     assert response.status_code == 422
-    assert "between" in response.json()["error"]["details"][0]["msg"]
+    assert "between" in response.json()["errors"][0]["msg"]
 
 
 def test_free_plan_refuses_long_briefs_with_403(user):
     response = user.post("/jobs/", json={"project_id": user.project_id,
                                          "production_brief": brief(production_type="novella", target_length=12000)})
     assert response.status_code == 403
-    assert response.json()["error"]["details"]["max_target_length"] == 10000
+    assert response.json()["max_target_length"] == 10000
     assert generations_used(user.user_id) == 0
 
 
@@ -85,7 +86,7 @@ def test_monthly_limit_is_403_with_limit_and_reset_date(user):
         assert user.post("/jobs/", json={"project_id": user.project_id, "production_brief": brief()}).status_code == 201
     refused = user.post("/jobs/", json={"project_id": user.project_id, "production_brief": brief()})
     assert refused.status_code == 403
-    details = refused.json()["error"]["details"]
+    details = refused.json()
     assert details["limit"] == 5 and details["used"] == 5 and details["resets_at"]
 
 
@@ -170,3 +171,70 @@ def test_malformed_job_bodies_are_422(user):
     for body in (None, [], {"project_id": user.project_id}, {"production_brief": brief()}):
         response = user.post("/jobs/", json=body) if body is not None else user.post("/jobs/", content=b"{")
         assert response.status_code == 422
+
+
+def test_a_brief_takes_the_projects_default_type_and_genre(user):
+    project = user.post("/projects/", json={"name": "Defaults", "default_genre": "horror",
+                                            "default_production_type": "podcast_script"}).json()
+    bare = {key: value for key, value in brief().items() if key not in ("genre", "production_type")}
+    created = user.post("/jobs/", json={"project_id": project["id"], "production_brief": bare})
+    assert created.status_code == 201, created.text
+    assert created.json()["production_brief"]["genre"] == "horror"
+    assert created.json()["production_brief"]["production_type"] == "podcast_script"
+    own = user.post("/jobs/", json={"project_id": project["id"], "production_brief": {**bare, "genre": "comedy"}})
+    assert own.status_code == 201, own.text
+    assert own.json()["production_brief"]["genre"] == "comedy"  # the brief's own choice wins
+    assert generations_used(user.user_id) == 2
+
+
+def test_without_project_defaults_type_and_genre_are_required(user):
+    bare = {key: value for key, value in brief().items() if key not in ("genre", "production_type")}
+    response = user.post("/jobs/", json={"project_id": user.project_id, "production_brief": bare})
+    assert response.status_code == 422, response.text
+    fields = error_fields(response.json())
+    assert {tuple(f["loc"]) for f in fields} == {("body", "production_brief", "genre"),
+                                                ("body", "production_brief", "production_type")}
+    assert {f["msg"] for f in fields} == {"Field required"}
+    only_type = user.post("/projects/", json={"name": "Typed", "default_production_type": "novel"}).json()
+    response = user.post("/jobs/", json={"project_id": only_type["id"], "production_brief": bare})
+    assert [f["loc"] for f in error_fields(response.json())] == [["body", "production_brief", "genre"]]
+    # The project's default type must suit the brief's length like a type given in the brief.
+    response = user.post("/jobs/", json={"project_id": only_type["id"],
+                                         "production_brief": {**bare, "genre": "drama"}})
+    assert response.status_code == 422
+    assert "between" in error_fields(response.json())[0]["msg"]
+    assert generations_used(user.user_id) == 0
+
+
+@pytest.fixture
+def generation_limit_of_two(monkeypatch):
+    from narraforge.config import reset_settings
+
+    monkeypatch.setenv("RATE_LIMIT_GENERATION_PER_MINUTE", "2")
+    left = 60 - time.time() % 60  # a minute boundary inside the test would reset the window: start early
+    if left < 15:
+        time.sleep(left + 0.1)
+    reset_settings()
+    yield
+    reset_settings()
+
+
+def test_refused_requests_do_not_use_up_the_generation_limit(user, generation_limit_of_two):
+    bare = {key: value for key, value in brief().items() if key != "genre"}
+    refused = [
+        user.post("/jobs/", json={"project_id": user.project_id, "production_brief": brief(genre="western")}),
+        user.post("/jobs/", json={"project_id": user.project_id, "production_brief": brief(subject="typo")}),
+        user.post("/jobs/", json={"project_id": user.project_id, "production_brief": bare}),  # no default genre
+        user.post("/jobs/", json={"project_id": "01NOSUCHPROJECT", "production_brief": brief()}),
+    ]
+    assert [r.status_code for r in refused] == [422, 422, 422, 404]
+    assert all("ratelimit" not in r.headers for r in refused)
+    body = {"project_id": user.project_id, "production_brief": brief()}
+    accepted = [user.post("/jobs/", json=body) for _ in range(2)]
+    assert [r.status_code for r in accepted] == [201, 201]
+    assert accepted[0].headers["ratelimit-policy"] == "2;w=60"
+    assert "remaining=1" in accepted[0].headers["ratelimit"]
+    limited = user.post("/jobs/", json=body)
+    assert limited.status_code == 429
+    assert error_code(limited.json()) == "rate_limited" and int(limited.headers["retry-after"]) >= 1
+    assert generations_used(user.user_id) == 2

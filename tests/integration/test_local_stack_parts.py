@@ -78,16 +78,33 @@ def test_reconciler_settles_an_aborted_execution(api, monkeypatch):
     assert user.get("/auth/me").json()["monthly_generations_used"] == 0  # refunded once
 
 
-def test_make_invoke_runs_a_handler_with_a_sample_event(tmp_path):
+def _invoke(tmp_path, function: str, event_file: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TABLE_", "BUCKET_", "JWT_"))}
     env.update(PYTHONPATH=f"{REPO}:{REPO / 'layers/common'}", NARRAFORGE_LOCAL_STATE=str(tmp_path / "none.json"),
-               BCRYPT_ROUNDS="4", POWERTOOLS_LOG_LEVEL="ERROR")
-    result = subprocess.run([sys.executable, "-m", "narraforge.local", "invoke", "auth", "events/auth/me.json"],
-                            cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+               ARGON2_TIME_COST="1", ARGON2_MEMORY_KIB="64", POWERTOOLS_LOG_LEVEL="ERROR")
+    return subprocess.run([sys.executable, "-m", "narraforge.local", "invoke", function, event_file],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_make_invoke_runs_a_handler_with_a_sample_event(tmp_path):
+    result = _invoke(tmp_path, "auth", "events/auth/me.json")
     assert result.returncode == 0, result.stderr[-2000:]
     payload = json.loads(result.stdout[result.stdout.index("{\n"):])
     assert payload["statusCode"] == 200
     assert json.loads(payload["body"])["email"] == "demo@example.com"
+
+
+@pytest.mark.parametrize("event_file", sorted(p.relative_to(REPO).as_posix()
+                                              for p in (REPO / "events/stage_runner").glob("*.json")))
+def test_make_invoke_runs_every_stage_runner_sample_event(tmp_path, event_file):
+    """The stage runner's samples get a real demo job (and the stages before theirs), not a traceback."""
+    result = _invoke(tmp_path, "stage_runner", event_file)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    payload = json.loads(result.stdout[result.stdout.index("{\n"):])
+    event = json.loads((REPO / event_file).read_text())
+    assert payload.get("stage", "prepare") == event.get("stage", "prepare")
+    assert payload.get("segment") == event.get("segment")
 
 
 def test_moto_dynamodb_transactions_are_isolated_under_threads(aws):
@@ -124,3 +141,40 @@ def test_every_sample_api_event_is_served_by_its_function(api, event_file):
     assert route.module == f"functions.{event_file.split('/')[1]}.app"
     result = call_handler(load_handler(route), event, LambdaContext(route.function))
     assert 200 <= result["statusCode"] < 500 or result["statusCode"] == 503, result  # 503: OAuth not configured
+
+
+def test_a_transaction_cancelled_by_a_concurrent_one_is_sent_again(aws, monkeypatch):
+    """Real DynamoDB cancels a transaction that meets another on the same item (TransactionConflict); moto
+    never does, so the conflict is injected: the transaction is sent again and lands exactly once, while a
+    failed condition is still raised at once."""
+    from narraforge.data.models import StatsItem, UsageItem
+    from narraforge.data.transactions import Transaction
+    from pynamodb.exceptions import CancellationReason, TransactWriteError, VerboseClientError
+    from pynamodb.transactions import TransactWrite
+
+    original = TransactWrite._commit
+    sent = {"n": 0}
+
+    def conflicting(self):
+        sent["n"] += 1
+        if sent["n"] <= 2:
+            cause = VerboseClientError({"Error": {"Code": "TransactionCanceledException", "Message": "conflict"}},
+                                       "TransactWriteItems",
+                                       cancellation_reasons=[CancellationReason("TransactionConflict"), None])
+            raise TransactWriteError("Failed to write transaction items", cause=cause)
+        return original(self)
+
+    monkeypatch.setattr(TransactWrite, "_commit", conflicting)
+    with Transaction() as tx:
+        tx.update("usage", UsageItem(*UsageItem.key("U", "2026-11")), actions=[UsageItem.generations_used.add(1),
+                                                                              UsageItem.tag()])
+        tx.update("stats", StatsItem(*StatsItem.key()), actions=[StatsItem.jobs_created.add(1), StatsItem.tag()])
+    assert sent["n"] == 3
+    assert UsageItem.get(*UsageItem.key("U", "2026-11")).generations_used == 1
+
+    sent["n"] = 0
+    tx = Transaction()
+    with pytest.raises(TransactWriteError), tx:
+        tx.update("usage", UsageItem(*UsageItem.key("U", "2026-11")), actions=[UsageItem.generations_used.add(1)],
+                  condition=UsageItem.generations_used < 1)
+    assert sent["n"] == 3  # two injected conflicts, then the real condition failure: raised, not retried

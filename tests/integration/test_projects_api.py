@@ -111,7 +111,7 @@ def test_cursor_is_signed_and_bound_to_its_listing(alice, bob):
 def test_invalid_project_bodies_are_422(alice, body):
     response = alice.post("/projects/", json=body)
     assert response.status_code == 422
-    assert response.json()["error"]["details"]
+    assert response.json()["errors"]
 
 
 @pytest.mark.parametrize("params", [{"page": 0}, {"page_size": 101}, {"page_size": "many"}])
@@ -128,4 +128,4 @@ def test_oversized_body_is_413(alice):
     response = alice.post("/projects/", content=b'{"name": "' + b"x" * 1_100_000 + b'"}',
                           headers={"content-type": "application/json"})
     assert response.status_code == 413
-    assert response.json()["error"]["code"] == "payload_too_large"
+    assert response.json()["code"] == "payload_too_large"

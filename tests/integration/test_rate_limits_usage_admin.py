@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 import pytest
 from narraforge import admin
 from narraforge.config import reset_settings
 from narraforge.security import rate_limits
 
-from tests.helpers import PASSWORD, register, unique_email
+from tests.helpers import PASSWORD, error_code, register, unique_email, wait_for_execution
 
 
 @pytest.fixture
@@ -37,7 +38,7 @@ def test_login_is_limited_per_ip_and_email(api, small_limits):
     assert int(refused.headers["retry-after"]) >= 1
     assert refused.headers["ratelimit-policy"] == "3;w=60"
     assert "remaining=0" in refused.headers["ratelimit"]
-    assert refused.json()["error"]["code"] == "rate_limited"
+    assert refused.json()["code"] == "rate_limited"
     # Another email from the same IP is unaffected.
     assert api.post("/auth/login", json={"email": unique_email(), "password": PASSWORD}).status_code == 401
 
@@ -105,3 +106,100 @@ def test_admin_cli_sets_tier_and_cost_limit(api, capsys):
         admin.main(["--cloud", "set-tier", unique_email(), "PRO"])
     with pytest.raises(SystemExit):
         admin.main(["--cloud", "set-tier", email, "PLATINUM"])
+
+
+@pytest.fixture
+def per_ip_limits(monkeypatch, small_limits):
+    monkeypatch.setenv("RATE_LIMIT_LOGIN_PER_IP_PER_MINUTE", "4")
+    monkeypatch.setenv("RATE_LIMIT_REGISTER_PER_IP_PER_HOUR", "3")
+    reset_settings()
+
+
+def test_logins_across_many_emails_from_one_ip_are_limited(api, per_ip_limits):
+    """Password spraying: one guess per account stays under the per-email limit, not under the per-IP one."""
+    codes = [api.post("/auth/login", json={"email": unique_email(), "password": PASSWORD}).status_code
+             for _ in range(5)]
+    assert codes == [401, 401, 401, 401, 429]
+    refused = api.post("/auth/login", json={"email": unique_email(), "password": PASSWORD})
+    assert refused.status_code == 429
+    assert int(refused.headers["retry-after"]) >= 1
+    assert refused.headers["ratelimit-policy"] == "4;w=60"
+    assert error_code(refused.json()) == "rate_limited"
+
+
+def test_registrations_per_ip_are_limited_per_hour(api, per_ip_limits):
+    codes = [api.post("/auth/register", json={"email": unique_email(), "password": PASSWORD}).status_code
+             for _ in range(4)]
+    assert codes == [201, 201, 201, 429]
+    refused = api.post("/auth/register", json={"email": unique_email(), "password": PASSWORD})
+    assert refused.status_code == 429
+    assert refused.headers["ratelimit-policy"] == "3;w=3600"
+    assert int(refused.headers["retry-after"]) >= 1
+
+
+def test_the_password_check_of_account_deletion_is_limited_like_a_login(api, small_limits, monkeypatch):
+    """A stolen access token must not become an oracle for guessing the account's password."""
+    monkeypatch.setenv("RATE_LIMIT_DEFAULT_PER_MINUTE", "100")
+    reset_settings()
+    user = api.as_user(register(api)["access_token"])
+    codes = [user.delete("/auth/me", json={"password": f"Wrong-guess-{n:04d}"}).status_code for n in range(4)]
+    assert codes == [401, 401, 401, 429]
+    refused = user.delete("/auth/me", json={"password": PASSWORD})  # even the right one, until the window ends
+    assert refused.status_code == 429
+    assert refused.headers["ratelimit-policy"] == "3;w=60"
+    assert int(refused.headers["retry-after"]) >= 1
+    assert user.get("/auth/me").status_code == 200  # the account is still there
+
+
+def test_the_password_check_of_account_deletion_uses_the_ips_login_budget(api, per_ip_limits, monkeypatch):
+    monkeypatch.setenv("RATE_LIMIT_DEFAULT_PER_MINUTE", "100")
+    reset_settings()
+    users = [api.as_user(register(api)["access_token"]) for _ in range(2)]
+    codes = [users[n % 2].delete("/auth/me", json={"password": "Wrong-guess-0000"}).status_code for n in range(5)]
+    assert codes == [401, 401, 401, 401, 429]  # 2 users x 2 guesses stay under the per-user limit of 3
+    assert api.post("/auth/login", json={"email": unique_email(), "password": PASSWORD}).status_code == 429
+
+
+def test_a_deleted_email_registered_again_keeps_the_months_generations(api):
+    email = unique_email()
+    user = api.as_user(register(api, email)["access_token"])
+    project = user.post("/projects/", json={"name": "P"}).json()["id"]
+    body = {"project_id": project, "production_brief": {
+        "production_type": "short_story", "genre": "drama", "subject": "A choir loses its conductor",
+        "target_length": 500, "character_count": 2}}
+    jobs = [user.post("/jobs/", json=body) for _ in range(2)]
+    assert [job.status_code for job in jobs] == [201, 201]
+    # Finished jobs: deleting the account while they run would stop them and give their generations back.
+    assert [wait_for_execution(job.json()["execution_arn"])["status"] for job in jobs] == ["SUCCEEDED"] * 2
+    cost = user.get("/auth/me").json()["monthly_cost_used_usd"]
+    assert user.delete("/auth/me", json={"password": PASSWORD}).status_code == 204
+
+    again = register(api, email)
+    assert again["user"]["monthly_generations_used"] == 2
+    me = api.as_user(again["access_token"]).get("/auth/me").json()
+    assert me["monthly_generations_used"] == 2
+    assert me["monthly_cost_used_usd"] == cost
+    assert api.as_user(again["access_token"]).get("/usage").json()["generations_used"] == 2
+    # Another email starts from zero.
+    assert register(api)["user"]["monthly_generations_used"] == 0
+
+
+def test_the_usage_kept_after_deletion_holds_no_personal_data(api):
+    from narraforge.data.base import BaseItem
+    from narraforge.data.models import DeletedUsageItem
+
+    email = unique_email()
+    user = api.as_user(register(api, email)["access_token"])
+    project = user.post("/projects/", json={"name": "P"}).json()["id"]
+    body = {"project_id": project, "production_brief": {
+        "production_type": "short_story", "genre": "drama", "subject": "A choir loses its conductor",
+        "target_length": 500, "character_count": 2}}
+    job = user.post("/jobs/", json=body)
+    assert wait_for_execution(job.json()["execution_arn"])["status"] == "SUCCEEDED"
+    assert user.delete("/auth/me", json={"password": PASSWORD}).status_code == 204
+
+    kept = [item for item in BaseItem.scan() if isinstance(item, DeletedUsageItem)]
+    assert len(kept) == 1
+    assert email.split("@")[0] not in repr(kept[0].attribute_values) + kept[0].pk
+    assert kept[0].generations_used == 1
+    assert kept[0].ttl > datetime.now(UTC)

@@ -69,3 +69,24 @@ def test_wrong_schema_twice_is_bad_output_then_retried(writer, model):
     assert int(head.tokens_used) == model.billed_tokens  # the rejected replies were billed too, once
     words = writer.get(f"/narratives/{head.narrative_id}").json()["word_count"]
     assert abs(words - 600) <= 0.10 * 600  # length control holds on the model's replies too
+
+
+@pytest.fixture
+def llama_cpp_like(monkeypatch):
+    """A fake that accepts only `text` and `json_object` + schema, refusing json_schema as llama-cpp-python does."""
+    yield from serving(monkeypatch, formats=frozenset({"text", "json_object"}))
+
+
+def test_a_job_through_a_server_that_refuses_json_schema_completes(writer, llama_cpp_like):
+    """llama-cpp-python's server answers json_schema with a 500 naming response_format: the provider steps down to
+    json_object with the schema once, and the job completes (it used to end FAILED in brief_interpretation)."""
+    model = llama_cpp_like
+    job = writer.post("/jobs/", json={"project_id": writer.project_id,
+                                      "production_brief": short_brief(target_length=600)}).json()
+    described = wait_for_execution(job["execution_arn"], timeout=120)
+    assert described["status"] == "SUCCEEDED", writer.get(f"/jobs/{job['id']}").json()
+    formats = [(r.get("response_format") or {}).get("type") for r in model.requests]
+    assert formats[:2] == ["json_schema", "json_object"] and formats.count("json_schema") == model.refusals == 1
+    assert set(formats[2:]) <= {"json_object", None}  # remembered: structured calls go straight to json_object
+    head = JobItem.get(*JobItem.key(writer.user_id, job["id"]))
+    assert head.status == "COMPLETED" and int(head.tokens_used) == model.billed_tokens  # refusals not billed

@@ -45,6 +45,11 @@ def test_happy_path_writes_the_narrative_and_reads_stage_by_stage(writer, provid
     assert done["completed_stages"] == [s.value for s in Stage]
     assert [s["stage"] for s in done["stages"]] == [s.value for s in Stage]
     assert done["tokens_used"] > 0
+    # Map stages count their segments' work: the stages add up to the job.
+    by_stage = {s["stage"]: s for s in done["stages"]}
+    assert by_stage["segment_generation"]["llm_calls"] > 0
+    assert sum(s["prompt_tokens"] + s["completion_tokens"] for s in done["stages"]) == done["tokens_used"]
+    assert sum(s["llm_calls"] for s in done["stages"]) == done["llm_calls"] == provider.calls
     assert done["can_resume"] is False
 
     entered = execution_states(job["execution_arn"])
@@ -169,6 +174,10 @@ def test_terminal_failure_is_recorded_resumable_and_refunded(writer, provider):
     assert failed["failed_stage"] is not None
     assert "ValidationFailed" in failed["error_message"]
     assert generations_used(writer.user_id) == 0
+    (entry,) = writer.get("/usage").json()["log"]["items"]  # a failed job is billed in the log too
+    assert entry["job_id"] == job["id"] and entry["status"] == "FAILED" and entry["narrative_id"] is None
+    assert entry["tokens_used"] == failed["tokens_used"] > 0 and entry["llm_calls"] == failed["llm_calls"] == 3
+    assert sum(s["tokens"] for s in entry["stages"].values()) == failed["tokens_used"]
     assert "RecordFailure" in execution_states(job["execution_arn"])
 
 

@@ -77,7 +77,7 @@ def test_a_heading_is_one_line_only_and_control_characters_are_dropped():
 
 def test_document_title_page_data():
     doc = doc_of("Text.")
-    assert doc.subtitle == "Sci Fi · Novel · 1,234 words"
+    assert doc.subtitle == "Science fiction · Powieść · 1\u00a0234 słowa"
     assert doc.language == "pl"
     assert build_document("x", None, narrative_id="N", version=1, title=" \x00 ", genre="drama",
                           production_type="short_story", word_count=1).title == "Untitled"
@@ -110,3 +110,17 @@ def test_filenames():
     assert content_disposition("plain-v1.txt", "plain-v1.txt") == 'attachment; filename="plain-v1.txt"'
     assert content_disposition("łódź-v1.txt", "lodz-v1.txt") == (
         "attachment; filename=\"lodz-v1.txt\"; filename*=UTF-8''%C5%82%C3%B3d%C5%BA-v1.txt")
+
+
+def test_title_page_labels_follow_the_story_language():
+    """A Polish story's exports say so in Polish (the subtitle was English for every language)."""
+    from narraforge.exports.document import Document
+
+    def subtitle(words: int, language: str) -> str:
+        return Document(narrative_id="n", version=1, title="T", genre="fantasy", production_type="short_story",
+                        word_count=words, language=language, sections=[]).subtitle
+
+    assert subtitle(1483, "pl") == "Fantastyka · Opowiadanie · 1\u00a0483 słowa"
+    assert subtitle(1500, "pl").endswith("1\u00a0500 słów")
+    assert subtitle(12, "pl").endswith("12 słów") and subtitle(22, "pl").endswith("22 słowa")
+    assert subtitle(1483, "en") == "Fantasy · Short Story · 1,483 words"

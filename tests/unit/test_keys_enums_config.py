@@ -45,7 +45,7 @@ def test_models_per_role_and_per_stage(monkeypatch):
     settings = Settings.from_environ()
     assert settings.model_for("prose", "segment_generation") == "gpt-4.1"
     assert settings.model_for("prose", "language_stylization") == "gpt-4.1-mini"
-    assert settings.model_for("planning", "world_architecture") == "gpt-4o-mini"
+    assert settings.model_for("planning", "world_architecture") == "gpt-4.1-mini"
 
 
 def test_the_estimate_follows_the_configured_models(monkeypatch):

@@ -70,6 +70,7 @@ def test_every_production_type_completes(kind: ProductionType, genre: Genre):
     assert sum(s["target_words"] for s in ctx.output_of(Stage.SEGMENT_PLANNING)["segments"]) == b.target_length
     for key in ("coherence_score", "overall_score", "distinct_2", "flesch_reading_ease", "dialogue_ratio"):
         assert key in narrative.quality_metrics
+    assert narrative.quality_metrics["judged"] is False and narrative.quality_metrics["overall_score"] is None
     assert narrative.title
 
 
@@ -176,7 +177,8 @@ def test_low_judged_score_revises_the_flagged_segment(monkeypatch):
             review["flagged_segments"] = [
                 {"index": facts["segments"][-1]["index"], "issue": "seam breaks", "severity": 0.9}
             ]
-            return replace(reply, text=json.dumps(review))
+            # A model's review: the offline engine's own scores are not judged, so nothing acts on them.
+            return replace(reply, text=json.dumps(review), metadata={"engine": "judge-model"})
         return reply
 
     ctx, _ = run_pipeline(brief(target_length=3000), provider=Scripted("rev", edit))

@@ -29,7 +29,10 @@ class Settings(BaseModel):
     jwt_audience: str = Field("narraforge-api", alias="JWT_AUDIENCE")
     access_token_ttl_seconds: int = Field(1800, alias="ACCESS_TOKEN_TTL_SECONDS")
     refresh_token_ttl_days: int = Field(7, alias="REFRESH_TOKEN_TTL_DAYS")
-    bcrypt_rounds: int = Field(12, ge=4, le=16, alias="BCRYPT_ROUNDS")
+    # Argon2id cost (OWASP Password Storage Cheat Sheet: 19 MiB, 2 passes, 1 lane); tests set a low cost.
+    argon2_time_cost: int = Field(2, ge=1, le=10, alias="ARGON2_TIME_COST")
+    argon2_memory_kib: int = Field(19_456, ge=8, le=1_048_576, alias="ARGON2_MEMORY_KIB")
+    argon2_parallelism: int = Field(1, ge=1, le=8, alias="ARGON2_PARALLELISM")
 
     cors_origins: list[str] = Field(default_factory=list, alias="CORS_ORIGINS")
     max_body_bytes: int = Field(1_048_576, alias="MAX_BODY_BYTES")
@@ -39,9 +42,11 @@ class Settings(BaseModel):
     openai_api_key: SecretStr | None = Field(None, alias="OPENAI_API_KEY")
     openai_api_key_param: str | None = Field(None, alias="OPENAI_API_KEY_PARAM")
     openai_base_url: str | None = Field(None, alias="OPENAI_BASE_URL")
-    planning_model: str = Field("gpt-4o-mini", alias="NARRAFORGE_PLANNING_MODEL")
-    prose_model: str = Field("gpt-4o", alias="NARRAFORGE_PROSE_MODEL")
-    judging_model: str = Field("gpt-4o-mini", alias="NARRAFORGE_JUDGING_MODEL")
+    # Current non-reasoning models: they take temperature, and their completion tokens are all text (a reasoning
+    # model's hidden tokens count against the same cap); prices in llm/pricing.py.
+    planning_model: str = Field("gpt-4.1-mini", alias="NARRAFORGE_PLANNING_MODEL")
+    prose_model: str = Field("gpt-4.1", alias="NARRAFORGE_PROSE_MODEL")
+    judging_model: str = Field("gpt-4.1-mini", alias="NARRAFORGE_JUDGING_MODEL")
     # Per-stage overrides, JSON: {"segment_generation": "gpt-4.1"}; a stage not named uses its role's model.
     stage_models: dict[str, str] = Field(default_factory=dict, alias="NARRAFORGE_STAGE_MODELS")
     llm_timeout_seconds: float = Field(120.0, alias="LLM_TIMEOUT_SECONDS")
@@ -51,6 +56,9 @@ class Settings(BaseModel):
     rate_limit_auth_per_minute: int = Field(10, ge=1, alias="RATE_LIMIT_AUTH_PER_MINUTE")
     rate_limit_generation_per_minute: int = Field(10, ge=1, alias="RATE_LIMIT_GENERATION_PER_MINUTE")
     rate_limit_default_per_minute: int = Field(120, ge=1, alias="RATE_LIMIT_DEFAULT_PER_MINUTE")
+    # Per client IP whatever the email: password spraying across accounts, and mass sign-ups.
+    rate_limit_login_per_ip_per_minute: int = Field(30, ge=1, alias="RATE_LIMIT_LOGIN_PER_IP_PER_MINUTE")
+    rate_limit_register_per_ip_per_hour: int = Field(20, ge=1, alias="RATE_LIMIT_REGISTER_PER_IP_PER_HOUR")
 
     # OAuth (DESIGN §9). A provider is usable once its client id, its secret (value or SSM parameter)
     # and the redirect base are set; the endpoint defaults are the real providers'.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -13,6 +14,7 @@ from mangum import Mangum
 from narraforge import __version__
 from narraforge.api.errors import install_error_handlers
 from narraforge.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from narraforge.api.problems import PROBLEM_MEDIA_TYPE
 from narraforge.api.routing import collection_paths
 from narraforge.config import get_settings
 from narraforge.observability import logger, metrics, tracer
@@ -31,7 +33,8 @@ def error_response(description: str) -> dict[str, Any]:
     """An error a route documents, as a reference to the one ErrorResponse schema (the docs add it).
     Not `{"model": ErrorResponse}`: FastAPI would build a validator per route and code at cold start,
     ~5 ms a function, for documentation only the docs function serves."""
-    return {"description": description, "content": {"application/json": {"schema": {"$ref": ERROR_SCHEMA_REF}}}}
+    return {"description": description,
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": ERROR_SCHEMA_REF}}}}
 
 
 COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
@@ -40,6 +43,21 @@ COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
     422: error_response("Invalid input, with field-level details"),
     429: error_response("Rate limit reached; `Retry-After` says when to try again"),
 }
+
+
+ANY_PORT = ":*"
+# What a browser may send cross-origin; API Gateway's preflight (template.yaml, Api.Cors) allows the same.
+CORS_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+CORS_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"]
+
+
+def cors_origin_regex(origins: list[str]) -> str | None:
+    """The CORS_ORIGINS entries that end in `:*` (any port of that scheme and host, as the local stack's
+    default `http://localhost:*,http://127.0.0.1:*` does) as one expression the origin must match whole."""
+    hosts = [origin.removesuffix(ANY_PORT) for origin in origins if origin.endswith(ANY_PORT)]
+    if not hosts:
+        return None
+    return "|".join(f"{re.escape(host)}(?::[0-9]{{1,5}})?" for host in hosts)
 
 
 def create_app(routers: Iterable[APIRouter]) -> FastAPI:
@@ -62,9 +80,10 @@ def create_app(routers: Iterable[APIRouter]) -> FastAPI:
     if origins:
         app.add_middleware(
             CORSMiddleware,
-            allow_origins=origins,
-            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
+            allow_origins=[origin for origin in origins if not origin.endswith(ANY_PORT)],
+            allow_origin_regex=cors_origin_regex(origins),
+            allow_methods=CORS_METHODS,
+            allow_headers=CORS_HEADERS,
             expose_headers=["X-Request-ID", "Retry-After", "RateLimit", "RateLimit-Policy"],
             max_age=600,
         )

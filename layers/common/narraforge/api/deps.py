@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Depends, Path, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -40,20 +41,58 @@ def current_user(
 
 def generating_user(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    response: Response,
 ) -> CurrentUser:
-    """The caller, counted against the (smaller) per-user limit of job creation and regeneration."""
-    return _counted(credentials, response, "generate", get_settings().rate_limit_generation_per_minute)
+    """The caller of job creation and regeneration, authenticated but not counted yet: dependencies run
+    before the body is validated, and a request refused as invalid must not use up the generation limit
+    (see `generation_admission`)."""
+    return _authenticate(credentials)
 
 
-def limit_auth_attempts(request: Request, email: str, response: Response) -> None:
-    """Brute-force guard of login and register: per client IP and email."""
-    client_ip = request.client.host if request.client else "unknown"
+def generation_admission(current: CurrentUser, response: Response) -> Callable[[], None]:
+    """What the service calls once a generation request has passed every check, right before it
+    reserves the quota: counts it against the per-user generation limit (429 once the window is full)
+    and sets the RateLimit headers."""
+    def admit() -> None:
+        decision = rate_limits.enforce(f"generate:{current.id}", get_settings().rate_limit_generation_per_minute)
+        response.headers.update(decision.headers())
+    return admit
+
+
+def _client_ip(request: Request) -> str:
+    """The connection's address (API Gateway's `requestContext.identity.sourceIp`, set by Mangum), never a
+    header a client can write."""
+    return request.client.host if request.client else "unknown"
+
+
+def _enforce_all(response: Response, limits: list[tuple[str, int, int]]) -> None:
+    """Counts the request in every (subject, limit, window) and shows the tightest one in the headers."""
+    decisions = [rate_limits.enforce(subject, limit, window) for subject, limit, window in limits]
+    response.headers.update(min(decisions, key=lambda d: d.remaining).headers())
+
+
+def limit_auth_attempts(request: Request, email: str, response: Response,
+                        action: Literal["login", "register"]) -> None:
+    """Brute-force guard of login and register: per client IP and email (guessing one account's password),
+    and per client IP alone: logins across many emails (password spraying), sign-ups per hour."""
+    settings = get_settings()
+    client_ip = _client_ip(request)
     # The email is hashed: rate-limit items must not hold personal data after an account is deleted.
     digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:24]
-    subject = f"auth:{client_ip}:{digest}"
-    decision = rate_limits.enforce(subject, get_settings().rate_limit_auth_per_minute)
-    response.headers.update(decision.headers())
+    per_ip = (
+        (f"login-ip:{client_ip}", settings.rate_limit_login_per_ip_per_minute, 60) if action == "login"
+        else (f"register-ip:{client_ip}", settings.rate_limit_register_per_ip_per_hour, 3600)
+    )
+    _enforce_all(response, [(f"auth:{client_ip}:{digest}", settings.rate_limit_auth_per_minute, 60), per_ip])
+
+
+def limit_password_checks(request: Request, user_id: str, response: Response) -> None:
+    """A password re-check (account deletion) counts like a login, per user and in the client IP's login
+    budget, so a stolen access token cannot be used to guess the account's password."""
+    settings = get_settings()
+    _enforce_all(response, [
+        (f"password-check:{user_id}", settings.rate_limit_auth_per_minute, 60),
+        (f"login-ip:{_client_ip(request)}", settings.rate_limit_login_per_ip_per_minute, 60),
+    ])
 
 
 CurrentUserDep = Annotated[CurrentUser, Depends(current_user)]

@@ -1,18 +1,24 @@
-"""/docs, /redoc and /openapi.json: one spec of all routers, built on first request (not at cold start)."""
+"""/docs, /redoc and /openapi.json: one spec of all routers, built on first request (not at cold start).
+
+Swagger UI and ReDoc come from the pinned `fastapi-offline` distribution and are served from
+`/docs/static/`, so the docs work with no network and the pages load nothing from another origin.
+"""
 
 from __future__ import annotations
 
 import importlib
 from functools import lru_cache
-from typing import Any
+from importlib import resources
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Path, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from narraforge import __version__
 from narraforge.api.app_factory import API_DESCRIPTION, API_TITLE, ERROR_SCHEMA_REF
+from narraforge.errors import NotFound
 from narraforge.schemas.common import ErrorResponse
 
 # Every router module of the product; the combined spec documents them all.
@@ -26,6 +32,17 @@ ROUTER_MODULES = (
 )
 
 router = APIRouter(include_in_schema=False)
+
+# The assets the two pages use, by the name they are served under, with their media types.
+STATIC_ASSETS = {
+    "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+    "swagger-ui.css": "text/css; charset=utf-8",
+    "redoc.standalone.js": "text/javascript; charset=utf-8",
+    "favicon.png": "image/png",
+}
+# The pages run only their own inline start-up script and the assets above; ReDoc renders in a blob worker.
+DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'")
 
 
 @lru_cache(maxsize=1)
@@ -58,10 +75,30 @@ def openapi_json(request: Request) -> JSONResponse:
 @router.get("/docs")
 def swagger(request: Request) -> HTMLResponse:
     root_path = request.scope.get("root_path", "")
-    return get_swagger_ui_html(openapi_url=f"{root_path}/openapi.json", title=f"{API_TITLE} - Swagger UI")
+    static = f"{root_path}/docs/static"
+    page = get_swagger_ui_html(openapi_url=f"{root_path}/openapi.json", title=f"{API_TITLE} - Swagger UI",
+                               swagger_js_url=f"{static}/swagger-ui-bundle.js",
+                               swagger_css_url=f"{static}/swagger-ui.css", swagger_favicon_url=f"{static}/favicon.png")
+    page.headers["Content-Security-Policy"] = DOCS_CSP
+    return page
 
 
 @router.get("/redoc")
 def redoc(request: Request) -> HTMLResponse:
     root_path = request.scope.get("root_path", "")
-    return get_redoc_html(openapi_url=f"{root_path}/openapi.json", title=f"{API_TITLE} - ReDoc")
+    static = f"{root_path}/docs/static"
+    page = get_redoc_html(openapi_url=f"{root_path}/openapi.json", title=f"{API_TITLE} - ReDoc",
+                          redoc_js_url=f"{static}/redoc.standalone.js", redoc_favicon_url=f"{static}/favicon.png",
+                          with_google_fonts=False)
+    page.headers["Content-Security-Policy"] = DOCS_CSP
+    return page
+
+
+@router.get("/docs/static/{asset}")
+def static_asset(asset: Annotated[str, Path(max_length=64)]) -> Response:
+    """An asset of the docs pages, from the installed distribution (cacheable: it changes with its pin)."""
+    media_type = STATIC_ASSETS.get(asset)
+    if media_type is None:
+        raise NotFound(f"No docs asset named {asset}")
+    content = resources.files("fastapi_offline").joinpath("static", asset).read_bytes()
+    return Response(content, media_type=media_type, headers={"Cache-Control": "public, max-age=86400"})

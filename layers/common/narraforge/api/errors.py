@@ -1,16 +1,17 @@
-"""Every error leaves as `{"error": {code, message, details}, "request_id"}` (DESIGN §6)."""
+"""Maps every error to one RFC 9457 problem (`api/problems.py`), in one place."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Route
 
+from narraforge.api.middleware import security_headers
+from narraforge.api.problems import PROBLEM_MEDIA_TYPE, problem_body
 from narraforge.errors import AppError
 from narraforge.observability import logger
 
@@ -41,15 +42,13 @@ def error_response(
     details: Any = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    body = {
-        "error": {"code": code, "message": message, "details": jsonable_encoder(details)},
-        "request_id": request_id_of(request),
-    }
+    request_id = request_id_of(request)
     merged = dict(headers or {})
-    if body["request_id"]:
+    if request_id:
         # Set here too: a 500 is answered outside the middleware that adds it to everything else.
-        merged["X-Request-ID"] = body["request_id"]
-    return JSONResponse(body, status_code=status_code, headers=merged)
+        merged["X-Request-ID"] = request_id
+    return JSONResponse(problem_body(status_code, code, message, request_id, details), status_code=status_code,
+                        headers=merged, media_type=PROBLEM_MEDIA_TYPE)
 
 
 def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
@@ -97,4 +96,5 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error", extra={"request_id": request_id_of(request)})
-        return error_response(request, 500, "internal_error", "Internal server error")
+        # Answered by Starlette's outermost middleware, outside ours: the security headers are added here.
+        return error_response(request, 500, "internal_error", "Internal server error", headers=security_headers())

@@ -4,10 +4,12 @@ security headers. Pure ASGI (not BaseHTTPMiddleware) so streaming and Mangum sta
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from narraforge.api.problems import PROBLEM_MEDIA_TYPE, problem_body
 from narraforge.config import get_settings
 from narraforge.data.keys import new_id
 from narraforge.observability import logger
@@ -19,8 +21,13 @@ SECURITY_HEADERS = [
     (b"strict-transport-security", b"max-age=63072000; includeSubDomains"),
     (b"cache-control", b"no-store"),
 ]
-# Swagger UI and ReDoc load their scripts from a CDN; every other response may load nothing at all.
+# Responses of the API load nothing at all; the docs pages set their own policy (api/docs.py).
 API_CSP = b"default-src 'none'; frame-ancestors 'none'"
+
+
+def security_headers() -> dict[str, str]:
+    """The headers every API response carries, for the one response answered outside this middleware (a 500)."""
+    return {name.decode(): value.decode() for name, value in [*SECURITY_HEADERS, (b"content-security-policy", API_CSP)]}
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -55,8 +62,6 @@ class RequestContextMiddleware:
         if scope["path"] in self.collections:
             scope["path"] += "/"
 
-        docs = scope["path"].rstrip("/") in ("/docs", "/redoc")
-
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
@@ -64,7 +69,7 @@ class RequestContextMiddleware:
                 if b"x-request-id" not in present:
                     headers.append((b"x-request-id", request_id.encode()))
                 headers.extend(h for h in SECURITY_HEADERS if h[0] not in present)
-                if not docs and b"content-security-policy" not in present:
+                if b"content-security-policy" not in present:
                     headers.append((b"content-security-policy", API_CSP))
                 message["headers"] = headers
             await send(message)
@@ -82,7 +87,9 @@ def _stage_prefix(event: dict[str, Any]) -> str:
 
 
 class BodyLimitMiddleware:
-    """Answers 413 for bodies over MAX_BODY_BYTES, whether or not Content-Length tells the truth."""
+    """Answers 413 for bodies over MAX_BODY_BYTES, whether or not Content-Length tells the truth, and 422 for
+    JSON nested deeper than MAX_JSON_DEPTH: no request body of this API needs more, and deep nesting would
+    reach Python's recursion limit in the JSON parser, validation or hashing (a 500 for client input)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -111,6 +118,11 @@ class BodyLimitMiddleware:
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
+        if json_depth(body) > MAX_JSON_DEPTH:
+            await _problem(scope, send, 422, "validation_error", "Request validation failed", [
+                {"loc": ["body"], "msg": f"JSON is nested deeper than {MAX_JSON_DEPTH} levels",
+                 "type": "json_too_deep"}])
+            return
         delivered = False
 
         async def replay() -> Message:
@@ -123,13 +135,32 @@ class BodyLimitMiddleware:
         await self.app(scope, replay, send)
 
 
+MAX_JSON_DEPTH = 32
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_JSON_BRACKETS = re.compile(rb"[\[\]{}]")
+
+
+def json_depth(body: bytes) -> int:
+    """How deeply arrays and objects nest in `body` (brackets inside strings do not count). Not a parser:
+    whatever the real parser then refuses is refused there, with its own message."""
+    depth = deepest = 0
+    for bracket in _JSON_BRACKETS.findall(_JSON_STRING.sub(b"", body)):
+        if bracket in (b"[", b"{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
 async def _too_large(scope: Scope, send: Send, limit: int) -> None:
-    body = json.dumps({
-        "error": {"code": "payload_too_large", "message": f"Request body exceeds {limit} bytes",
-                  "details": {"max_bytes": limit}},
-        "request_id": scope.get("state", {}).get("request_id"),
-    }).encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"),
+    await _problem(scope, send, 413, "payload_too_large", f"Request body exceeds {limit} bytes", {"max_bytes": limit})
+
+
+async def _problem(scope: Scope, send: Send, status: int, code: str, detail: str, details: Any) -> None:
+    """An error answered before the app runs (its exception handlers are not reached from here)."""
+    body = json.dumps(problem_body(status, code, detail, scope.get("state", {}).get("request_id"), details)).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", PROBLEM_MEDIA_TYPE.encode()),
                             (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})

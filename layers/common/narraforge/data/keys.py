@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 
 from ulid import ULID
@@ -133,6 +134,11 @@ def usage_log_pk(user_id: str, month: str) -> str:
 
 def idempotency_sk(key: str) -> str:
     return f"IDEMP#{key}"
+
+
+def deleted_usage_pk(email: str) -> str:
+    """A deleted account's usage of the month, keyed by a hash of its email so it holds no personal data."""
+    return f"DELETED#{hashlib.sha256(email.strip().lower().encode()).hexdigest()}"
 
 
 def rate_pk(subject: str, window: int) -> str:

@@ -113,12 +113,16 @@ class OAuthLinkItem(BaseItem, discriminator="oauth_link"):
 
 class OAuthStateItem(BaseItem, discriminator="oauth_state"):
     """One pending authorization (keyed by the state's SHA-256): single use, 10 minutes, with its PKCE
-    verifier, so the callback can only complete a flow this server started."""
+    verifier, so the callback can only complete a flow this server started; `browser_hash` (SHA-256 of the
+    starting browser's cookie) so only that browser can complete it; `link_user_id` when a signed-in user
+    started it to link the provider account to theirs."""
 
     provider = UnicodeAttribute()
     code_verifier = UnicodeAttribute()
     redirect_uri = UnicodeAttribute()
     expires_at = UTCDateTimeAttribute()
+    browser_hash = UnicodeAttribute()
+    link_user_id = UnicodeAttribute(null=True)
 
     @classmethod
     def key(cls, state_hash: str) -> tuple[str, str]:
@@ -134,6 +138,18 @@ class UsageItem(BaseItem, discriminator="usage"):
     @classmethod
     def key(cls, user_id: str, month: str) -> tuple[str, str]:
         return keys.user_pk(user_id), keys.usage_sk(month)
+
+
+class DeletedUsageItem(BaseItem, discriminator="deleted_usage"):
+    """What a deleted account had used this month: registering the same email again starts from it, so
+    delete-and-re-register does not reset the monthly limit. Expires by TTL after the month."""
+
+    generations_used = NumberAttribute(default=0)
+    cost_used_usd = NumberAttribute(default=0)
+
+    @classmethod
+    def key(cls, email: str, month: str) -> tuple[str, str]:
+        return keys.deleted_usage_pk(email), keys.usage_sk(month)
 
 
 class StatsItem(BaseItem, discriminator="stats"):
@@ -176,6 +192,9 @@ class JobItem(BaseItem, discriminator="job"):
     narrative_id = UnicodeAttribute(null=True)
     usage_month = UnicodeAttribute()
     quota_held = BooleanAttribute(default=True)
+    llm_calls = NumberAttribute(default=0)  # billed model calls
+    # Set by the first billed drafting call: from then on the job keeps its generation, whatever its end.
+    drafting_billed = BooleanAttribute(null=True)
     provider = UnicodeAttribute(null=True)
     # Regeneration: the narrative and version this job will add, and what it was asked to change.
     target_narrative_id = UnicodeAttribute(null=True)
@@ -206,6 +225,22 @@ class CheckpointItem(BaseItem, discriminator="checkpoint"):
     llm_calls = NumberAttribute(default=0)
     duration_seconds = NumberAttribute(default=0)
     completed_at = UTCDateTimeAttribute(default=utcnow)
+
+
+class StageBillItem(BaseItem, discriminator="stage_bill"):
+    """What one stage of a job was billed (JOB#id / BILL#nn): every paid call, added as it happens,
+    whether it ran in the stage, in one of its Map segments, or in an attempt that failed or was cancelled."""
+
+    job_id = UnicodeAttribute()
+    stage = UnicodeAttribute()
+    llm_calls = NumberAttribute(default=0)
+    prompt_tokens = NumberAttribute(default=0)
+    completion_tokens = NumberAttribute(default=0)
+    cost_usd = NumberAttribute(default=0)
+
+    @classmethod
+    def key(cls, job_id: str, stage_number: int) -> tuple[str, str]:
+        return keys.job_pk(job_id), f"BILL#{stage_number:02d}"
 
 
 class IdempotencyItem(BaseItem, discriminator="idempotency"):
@@ -263,10 +298,12 @@ class NarrativeVersionItem(BaseItem, discriminator="narrative_version"):
 
 
 class UsageLogItem(BaseItem, discriminator="usage_log"):
-    """One generation's bill: tokens and cost per stage."""
+    """One generation's bill, whatever its end: tokens and cost per stage."""
 
     job_id = UnicodeAttribute()
     narrative_id = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(null=True)
+    llm_calls = NumberAttribute(default=0)
     tokens_used = NumberAttribute(default=0)
     cost_usd = NumberAttribute(default=0)
     stages = JSONAttribute(default=dict)

@@ -2,10 +2,17 @@
 
 PynamoDB sends a transaction's condition checks, then deletes, then puts, then updates — not in call
 order — so a cancellation reason's index only means something once mapped back through that order.
-`Transaction` does the mapping: `failed(exc)` names the operations whose condition failed."""
+`Transaction` does the mapping: `failed(exc)` names the operations whose condition failed.
+
+DynamoDB also cancels a transaction that touches an item another transaction is writing at that moment
+(`TransactionConflict`): the parallel segments of one job bill and checkpoint its head at once. Nothing was
+written, so `Transaction` sends it again, a few times, after a short random pause (moto never conflicts;
+a test injects the conflict)."""
 
 from __future__ import annotations
 
+import random
+import time
 from types import TracebackType
 from typing import Any
 
@@ -21,6 +28,15 @@ from narraforge.data.base import BaseItem
 
 def connection() -> Connection:
     return BaseItem._get_connection().connection
+
+
+CONFLICT_ATTEMPTS = 6
+
+
+def only_conflicts(error: TransactWriteError) -> bool:
+    """Cancelled for a concurrent transaction only (no condition failed): safe to send again."""
+    codes = {reason.code for reason in error.cancellation_reasons or [] if reason}
+    return codes == {"TransactionConflict"}
 
 
 def failed_conditions(error: TransactWriteError) -> list[int]:
@@ -56,4 +72,13 @@ class Transaction:
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> Any:
-        return self._tx.__exit__(exc_type, exc, tb)
+        if exc_type is not None:
+            return self._tx.__exit__(exc_type, exc, tb)
+        for attempt in range(CONFLICT_ATTEMPTS):
+            try:
+                return self._tx.__exit__(None, None, None)
+            except TransactWriteError as error:
+                if attempt == CONFLICT_ATTEMPTS - 1 or not only_conflicts(error):
+                    raise
+                time.sleep(random.uniform(0, 0.025 * 2**attempt))  # full jitter
+        return None

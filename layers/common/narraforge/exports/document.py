@@ -62,8 +62,13 @@ class Document:
 
     @property
     def subtitle(self) -> str:
-        """The title page's second line, e.g. `Fantasy · Short Story · 1,234 words`."""
-        return f"{_label(self.genre)} · {_label(self.production_type)} · {self.word_count:,} words"
+        """The title page's second line in the story's language, e.g. `Fantasy · Short Story · 1,234 words`
+        or `Fantastyka · Opowiadanie · 1 483 słowa`."""
+        labels = LABELS.get(self.language)
+        if labels is None:
+            return f"{_label(self.genre)} · {_label(self.production_type)} · {self.word_count:,} words"
+        count = f"{self.word_count:,}".replace(",", "\u00a0")
+        return f"{labels[self.genre]} · {labels[self.production_type]} · {count} {_polish_words(self.word_count)}"
 
     @property
     def has_parts(self) -> bool:
@@ -76,6 +81,29 @@ def clean(text: str) -> str:
 
 def _label(value: str) -> str:
     return value.replace("_", " ").title()
+
+
+# Title-page labels of the languages a brief may be written in besides English (schemas/briefs.LANGUAGES).
+LABELS: dict[str, dict[str, str]] = {
+    "pl": {
+        "fantasy": "Fantastyka", "sci_fi": "Science fiction", "mystery": "Kryminał zagadki", "thriller": "Thriller",
+        "romance": "Romans", "horror": "Horror", "historical": "Powieść historyczna",
+        "contemporary": "Proza współczesna", "literary": "Proza literacka", "adventure": "Przygoda",
+        "crime": "Kryminał", "drama": "Dramat", "comedy": "Komedia", "dystopian": "Dystopia",
+        "magical_realism": "Realizm magiczny",
+        "short_story": "Opowiadanie", "novella": "Nowela", "novel": "Powieść", "epic_saga": "Saga",
+        "screenplay": "Scenariusz", "stage_play": "Sztuka teatralna", "podcast_script": "Scenariusz podcastu",
+    },
+}
+
+
+def _polish_words(count: int) -> str:
+    """Polish plural of "word": 1 słowo, 2–4 słowa (but 12–14 słów), otherwise słów."""
+    if count == 1:
+        return "słowo"
+    if count % 10 in (2, 3, 4) and count % 100 not in (12, 13, 14):
+        return "słowa"
+    return "słów"
 
 
 def build_document(text: str, metadata: dict[str, Any] | None, *, narrative_id: str, version: int, title: str,

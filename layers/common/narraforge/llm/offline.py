@@ -20,6 +20,8 @@ from narraforge.llm.offline_plans import BUILDERS
 from narraforge.llm.offline_prose import write
 
 CONTEXT_RE = re.compile(r"```json\s*\n(.*?)\n```", re.DOTALL)
+# How prompts.common.user puts a regeneration's instructions before the facts block.
+INSTRUCTIONS_RE = re.compile(r"Additional instructions from the author: (.*?)\n\nCONTEXT", re.DOTALL)
 
 
 def approx_tokens(text: str) -> int:
@@ -38,7 +40,10 @@ def context_of(messages: list[Message]) -> dict[str, Any]:
                 facts = json.loads(blocks[-1])
             except json.JSONDecodeError as exc:
                 raise LlmBadOutput("offline engine: the CONTEXT block is not valid JSON") from exc
-            return facts if isinstance(facts, dict) else {}
+            if not isinstance(facts, dict):
+                return {}
+            asked = INSTRUCTIONS_RE.search(message.content)
+            return {**facts, "instructions": asked.group(1).strip()} if asked else facts
     return {}
 
 

@@ -79,23 +79,24 @@ EN_SAY_VERBS_BASE = [
 ]
 EN_SOON = [
     "tonight", "before morning", "after supper", "by noon", "first thing", "while they sleep", "right now",
-    "before anyone asks", "on Thursday", "when the rain stops", "today", "at dusk",
+    "before anyone asks", "on Thursday", "when the rain stops", "today", "at dusk", "this week", "by Sunday",
+    "once they've gone", "before the bells", "at first light", "after the market", "while we still can",
 ]
 EN_SPOKEN_FRAMES = [
     "Who {vpast} the {thing}",
     "I {vpast} the {adj} {thing} myself",
-    "We {vbase} the {thing} {soon}, or not at all",
+    "We {vbase} the {thing} {soon}, {or_else}",
     "Did {n} {vbase} the {thing}",
-    "The {thing} was {adj} when I last saw it",
-    "Someone {vpast} my {thing}, and I want to know who",
+    "The {thing} was {adj} {last_seen}",
+    "Someone {vpast} my {thing}, and {demand}",
     "Leave the {thing} {near} {place_near}",
     "Why would anyone {vbase} a {adj} {thing}",
-    "{n} {vpast} the {thing}, I saw it with my own eyes",
+    "{n} {vpast} the {thing}, {witness}",
     "You can {vbase} the {thing} {soon}",
     "Ask {n} about the {thing}",
     "Nobody {vpast} that {thing} but you",
-    "If {n} {vpast} the {thing}, we have a problem",
-    "I never {vpast} anything, not even a {adj} {thing}",
+    "If {n} {vpast} the {thing}, {consequence}",
+    "I never {vpast} anything, {not_even} {adj} {thing}",
     "Tell {n} to {vbase} the {thing} {soon}",
     "The {adj} {thing} was never ours",
     "Where did you {vbase} the {thing}",
@@ -103,6 +104,27 @@ EN_SPOKEN_FRAMES = [
     "Don't {vbase} the {thing} until {n} comes back",
     "I will {vbase} it {soon}, like you asked",
 ]
+
+
+# Alternatives for the frames' fixed tails: no four-word run of a frame recurs on every use in a long work.
+EN_TAILS = {
+    "or_else": ["or not at all", "or never", "or we lose it", "whatever it costs", "whether you like it or not",
+                "and no arguing", "or someone else will"],
+    "last_seen": ["when I last saw it", "the last time I looked", "yesterday", "when we found it",
+                  "before you touched it", "this morning", "when it came to us"],
+    "demand": ["I want to know who", "I want a name", "I'll find out who", "someone will answer for it",
+               "it wasn't the cat", "I'm not laughing"],
+    "witness": ["I saw it with my own eyes", "I saw it myself", "I'd swear to it", "ask anyone", "I was there",
+                "I watched it happen", "don't tell me otherwise"],
+    "consequence": ["we have a problem", "we're finished", "that changes everything", "someone will pay",
+                    "I want to know why", "we'd better move", "nobody is safe", "say so now"],
+    "not_even": ["not even a", "least of all a", "and certainly not a", "not so much as a", "never a"],
+    "unclaimed": ["that nobody claimed", "that nobody remembered buying", "that had not been there yesterday",
+                  "that everyone avoided", "that belonged to no one", "that someone had forgotten",
+                  "nobody would admit to owning"],
+    "watch": ["kept one eye on", "kept glancing at", "watched", "never quite looked away from", "stared at",
+              "eyed", "kept an eye on", "glanced again at", "would not stop looking at"],
+}
 
 
 def _en_fill(rng: random.Random, frame: str, names: list[str], extra: dict[str, str]) -> str:
@@ -127,6 +149,7 @@ def _en_fill(rng: random.Random, frame: str, names: list[str], extra: dict[str, 
         "feel": rng.choice(EN_FEEL_NOUNS),
         "feel_verb": rng.choice(EN_FEEL_VERBS),
         "when": rng.choice(EN_WHEN),
+        **{key: rng.choice(options) for key, options in EN_TAILS.items()},
         **extra,
     }
     return frame.format(**slots)
@@ -143,8 +166,8 @@ EN_NARRATION_FRAMES = [
     "{A_poss_cap} {feel} {feel_verb}.",
     "{A_poss_cap} {feel} {feel_verb} {when}.",
     "The {thing} {near} {place_near} {state}, and {A} {handle} it {adv}.",
-    "There was a {adj} {thing} {near} {place_near} that nobody claimed.",
-    "{A} kept one eye on the {adj} {thing}.",
+    "There was a {adj} {thing} {near} {place_near} {unclaimed}.",
+    "{A} {watch} the {adj} {thing}.",
     "Somewhere {near} {place_near}, a {thing} {state}.",
     "{A} {handle} a {adj} {thing}, then a {adj2} {thing2}.",
 ]

@@ -866,6 +866,11 @@ EN_IMAGE_PARTS.update(
             "Through the glass",
             "Below",
         ],
+        "left_by": ["Someone had left", "Somebody had forgotten", "Someone had set down", "A visitor had left",
+                    "Whoever came last had left", "Someone had abandoned"],
+        "moved": ["moved", "pushed", "shoved", "nudged", "slid", "lifted"],
+        "aside": ["aside to make room", "out of the way", "to one side", "closer to the light",
+                  "back where it belonged", "off the chair"],
         "hour_intro": ["By then", "Elsewhere", "Across town", "At that hour", "Meanwhile", "Not far off"],
         "clutter": [
             "a single glove",
@@ -1017,8 +1022,8 @@ EN_PLACES_SMALL = [
 ]
 EN_IMAGES += [
     "A {adj1} {noun1} and a {adj2} {noun2} sat on the {small_place}.",
-    "Someone had left a {adj1} {noun1} by the {small_place}.",
-    "{A} moved a {adj1} {noun1} aside to make room.",
+    "{left_by} a {adj1} {noun1} by the {small_place}.",
+    "{A} {moved} a {adj1} {noun1} {aside}.",
     "Next to a {adj1} {noun1} stood a {adj2} {noun2}, {adj3} with age.",
 ]
 
@@ -1041,3 +1046,168 @@ PL_BRIDGES = [
     "Ostatnie słowa wciąż wiszą w powietrzu.",
     "Droga stamtąd okazuje się krótsza, niż ktokolwiek by chciał.",
 ]
+
+# --- The brief's subject, style and ending (offline_prose picks them by the brief and the instructions) ---
+# Sentences about the subject: a few per segment, so the story keeps returning to what the author asked for.
+EN_SUBJECT = [
+    "{A} thought about {the_motif} again at {place}, and about what it had already cost.",
+    "{B_first} looked at {a_obj} the way people look at a {role} who knows too much.",
+    "Nobody at {place} expected a {role} to understand {the_motif}, least of all {a_self}.",
+    "{The_motif} was the reason {A} had come to {place} at all.",
+    "More than once {time}, {A} wished it were still the day before {a_subj_lower} {event}.",
+    "{B_first} asked about {the_motif}, and {A} pretended not to hear.",
+    "At {place}, being a {role} had never felt so {mood}.",
+    "Everything in {place} felt {mood} that {time_short}, and {A} let it.",
+    "Whatever {A} did at {place}, {the_motif} would be part of it.",
+    "With {B_first} watching, {A} kept returning to one thought: a {role} should not know what "
+    "{a_subj_lower} knew.",
+]
+PL_SUBJECT = [
+    "{A} {v:myśli|myślę|myślisz} znowu o tym, co się stało {w_place}.",
+    "{B} patrzy na to wszystko tak, jak patrzy się na kogoś, kto wie za dużo.",
+    "{W_place} jest w powietrzu coś, czego nie da się nazwać inaczej niż tak: {mood}.",
+    "{W_place} nikt nie mówi tego głośno, ale wszyscy wiedzą: {event_line}.",
+    "{B} pyta o to, co się stało, a {A} {v:udaje|udaję|udajesz}, że nie słyszy.",
+    "Od tamtej chwili, {time_pl}, nic nie jest takie samo: {event_line}.",
+]
+# Endings by tone: a sentence about the people, then an image; "plain" is the default, bittersweet.
+EN_ENDINGS = {
+    "hopeful": (
+        [
+            "{A} stood in {place} as the light came back, and for the first time {the_motif} felt like a "
+            "beginning.",
+            "{B_first} laughed, really laughed, and {A} found {a_self} laughing too; whatever came next, they "
+            "would meet it together.",
+            "It would be all right: {A} knew it the way one knows that morning is coming.",
+            "{A} let out a long breath and smiled, and {the_motif} felt like a gift rather than a debt.",
+            "There would be other days, kinder ones, and {A} meant to be there for every one of them.",
+        ],
+        [
+            "Outside, the {weather_bare} gave way to a clear, warm morning.",
+            "Somewhere below, someone had started singing.",
+            "The first sun of the day touched the windows of {place}, and they shone.",
+            "{B_first} opened the door, and the air that came in smelled of spring.",
+            "Hope, it turned out, was a practical thing: one step, then the next, then home.",
+        ],
+    ),
+    "dark": (
+        [
+            "{A} stood in {place} and understood that {the_motif} had taken more than it gave, and would not "
+            "give it back.",
+            "Nobody came. {A} waited until the candles guttered, then walked out into the cold.",
+            "{B_first} had gone before the candles burned down, and with {b_obj} the last reason to pretend any of "
+            "it had been worth it.",
+            "In the end {the_motif} kept its price, and {A} paid it, as {a_subj_lower} had always known "
+            "{a_subj_lower} would.",
+            "What was left of {A} afterwards was quieter and harder, and it did not forgive.",
+        ],
+        [
+            "Behind {a_obj} the dark closed over {place} like water.",
+            "The cold came down, and nothing in {place} moved again.",
+            "Somewhere a door shut, and the silence after it was final.",
+            "Ash drifted past the windows, grey and patient.",
+        ],
+    ),
+    "funny": (
+        [
+            "{B_first} said it was the stupidest plan anyone had ever survived, and {A} had to admit the "
+            "surviving part was new.",
+            "In the end {the_motif} turned out to involve mostly paperwork, which was somehow worse, and {A} "
+            "laughed until {a_subj_lower} had to sit down.",
+            "{A} made a note never to do any of that again, underlined it twice, and lost the note by supper.",
+        ],
+        [
+            "Somewhere, a cat knocked something expensive off a shelf, as if to say the story was over.",
+            "{B_first} demanded breakfast, and for once nobody argued.",
+            "The kettle, forgotten through all of it, chose that moment to boil.",
+        ],
+    ),
+    "plain": (
+        [
+            "{A} left {place} changed; {the_motif} had asked for something and been given it, and there was no "
+            "taking it back.",
+            "Much later, {A} would say it had all turned on one choice, and perhaps it had.",
+            "{B_first} and {A} did not talk about {the_motif} again, though both of them thought of it often.",
+            "What {A} had won and what {a_subj_lower} had lost sat side by side, and {a_subj_lower} learned to "
+            "live between them.",
+        ],
+        [
+            "{Weather} settled over {place}, neither kind nor cruel.",
+            "The {sense_bare} lingered, the way the end of something does.",
+            "{A} closed the door of {place} behind {a_obj} and did not look back.",
+        ],
+    ),
+}
+EN_TITLE_LINE = "That was the story people would later call {title}."
+PL_ENDINGS = {
+    "hopeful": (
+        [
+            "{A} {v:uśmiecha|uśmiecham|uśmiechasz} się po raz pierwszy od dawna, bo wszystko jeszcze może się "
+            "dobrze skończyć.",
+            "{B} się śmieje, a po chwili śmieją się oboje; cokolwiek przyniesie jutro, spotka ich razem.",
+            "Jest w tym nadzieja: mała, uparta i ciepła jak światło w oknie.",
+            "{A} {v:wie|wiem|wiesz}, że będą jeszcze inne dni, lepsze, i pierwszy raz w to wierzy.",
+        ],
+        [
+            "Za oknem wstaje jasny, ciepły poranek.",
+            "Słońce wschodzi i {w_place} robi się jasno.",
+            "Ktoś na dole zaczyna śpiewać.",
+            "Powietrze pachnie wiosną.",
+        ],
+    ),
+    "dark": (
+        [
+            "{A} {v:zostaje|zostaję|zostajesz} z niczym; cena okazuje się wyższa, niż ktokolwiek przypuszczał.",
+            "Nikt nie przychodzi. Świece gasną jedna po drugiej.",
+            "{B} odchodzi bez słowa i już nie wraca.",
+            "Tego, co stracone, nie da się już odzyskać.",
+        ],
+        [
+            "{W_place} zapada ciemność i zimno.",
+            "Zostaje tylko popiół, chłód i cisza.",
+            "Gdzieś trzaskają drzwi, a cisza po nich jest ostateczna.",
+        ],
+    ),
+    "funny": (
+        [
+            "{B} oznajmia, że to najgłupszy plan, jaki ktokolwiek przeżył, i trudno się z tym nie zgodzić.",
+            "{A} {v:obiecuje|obiecuję|obiecujesz} sobie, że nigdy więcej, po czym natychmiast o tym "
+            "{v:zapomina|zapominam|zapominasz}.",
+        ],
+        [
+            "Na koniec kot strąca z półki coś bardzo drogiego, jakby chciał powiedzieć, że to już koniec.",
+            "Czajnik, o którym wszyscy zapomnieli, właśnie teraz zaczyna gwizdać.",
+        ],
+    ),
+    "plain": (
+        [
+            "Po latach {A} {v:powie|powiem|powiesz}, że wszystko zależało od jednego wyboru.",
+            "Zagrożenie mija, a cena, którą trzeba było zapłacić, zostaje na zawsze.",
+            "{B} i {A} nie wracają już do tej rozmowy, choć oboje o niej myślą.",
+        ],
+        [
+            "{Weather}, ani łaskawie, ani okrutnie.",
+            "Coś się skończyło, coś innego dopiero się zaczyna.",
+        ],
+    ),
+}
+PL_TITLE_LINE = "Tak kończy się historia, którą później nazwą: {title}."
+# The protagonist as the subject names them, introduced in the first segment.
+EN_INTRODUCTIONS = [
+    "{A} was a {role}, and until that {time_short} nothing more than that.",
+    "{A} had been a {role} for as long as anyone at {place} could remember.",
+    "To most people at {place}, {A} was just a {role}.",
+]
+PL_INTRODUCTIONS = [
+    "{A} to {role}, nic więcej, a przynajmniej tak się wszystkim wydaje.",
+    "Wszyscy wiedzą, kim jest {A}: {role}, nikt ważny.",
+]
+# Short ways to name a danger already named in the reply (the full phrase once, then these).
+EN_THREAT_AGAIN = ["the danger", "what was coming", "the trouble", "the threat", "that business", "all of it"]
+PL_THREAT_AGAIN = ["to zagrożenie", "to, co nadciąga", "ten kłopot", "cała ta sprawa"]
+# The style's describing words, said once in the first segment ("Quiet, melancholic" → the mood of a place).
+EN_MOOD_LINES = [
+    "Everything in {place} felt {mood} that {time_short}, and {A} let it.",
+    "It was a {mood} {time_short} at {place}, and {A} felt every hour of it.",
+]
+PL_MOOD_LINES = ["{W_place} jest w powietrzu coś, czego nie da się nazwać inaczej niż tak: {mood}."]

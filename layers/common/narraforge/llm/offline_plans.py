@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from narraforge.llm.offline_lexicon import EN, NAMES, PL
+from narraforge.llm.offline_subject import Subject, read_subject, style_moods
 
 Facts = dict[str, Any]
 
@@ -37,34 +38,50 @@ def _first(name: str) -> str:
     return name.split()[0] if name.split() else name
 
 
+def subject_of(facts: Facts) -> Subject:
+    return read_subject(str(facts.get("subject") or ""), "pl" if polish(facts) else "en")
+
+
+def motif_of(facts: Facts, fallback: str) -> str:
+    """The noun phrase the subject turns on ('forbidden magic'), else a genre object."""
+    return subject_of(facts).motif or fallback
+
+
 def brief_interpretation(facts: Facts, rng: random.Random) -> dict[str, Any]:
     lex = lexicon(facts)
     subject = str(facts["subject"]).rstrip(". ")
     themes = rng.sample(lex["themes"], k=min(3, len(lex["themes"])))
     threat = rng.choice(lex["threats"])
     style = str(facts.get("style_instructions") or "")
+    about = subject_of(facts)
     if polish(facts):
         title = facts.get("title") or rng.choice(lex["place_name"])
+        who = about.role or "bohaterka lub bohater"
         return {
             "working_title": title,
-            "premise": f"{subject}. Na drodze staje {threat}, a bohaterka lub bohater musi wybrać między "
+            "premise": f"{subject}. Na drodze staje {threat}, a {who} musi wybrać między "
             f"tym, czego pragnie, a tym, co słuszne; {themes[0]} ma swoją cenę.",
             "logline": f"{subject}, zanim {threat} odbierze wszystko.",
             "themes": themes,
             "tone": f"{lex['tone']}{'; ' + style if style else ''}"[:200],
-            "central_conflict": f"pragnienie bohatera przeciwko sile, jaką jest {threat}",
+            "central_conflict": f"{who}: pragnienie przeciwko sile, jaką jest {threat}",
             "genre_conventions": lex["conventions"],
             "audience": "dorośli czytelnicy",
         }
-    title = facts.get("title") or f"The {rng.choice(lex['place_adj'])} {rng.choice(lex['place_noun'])}"
+    motif = the(about.motif) if about.motif else ""
+    title = facts.get("title") or (
+        title_case(motif) if motif and len(motif.split()) <= 4
+        else f"The {rng.choice(lex['place_adj'])} {rng.choice(lex['place_noun'])}"
+    )
+    who = f"the {about.role}" if about.role else "the protagonist"
     return {
         "working_title": title,
-        "premise": f"{subject}. Standing in the way is {threat}, and the protagonist must choose between what "
-        f"they want and what is right, learning that {themes[0]} has a price.",
+        "premise": f"{subject}. Standing in the way is {threat}, and {who} must choose between what "
+        f"they want and what is right, learning that {motif or themes[0]} has a price.",
         "logline": f"{subject}, before {threat} takes everything.",
-        "themes": themes,
+        "themes": [f"the cost of {about.motif}", *themes[:2]] if about.motif else themes,
         "tone": f"{lex['tone']}{'; ' + style if style else ''}"[:200],
-        "central_conflict": f"the protagonist's desire against {threat}",
+        "central_conflict": f"{who}'s desire{' for ' + motif if motif else ''} against {threat}",
         "genre_conventions": lex["conventions"],
         "audience": "adult readers of " + str(facts["genre"]).replace("_", " "),
     }
@@ -91,6 +108,9 @@ def world_architecture(facts: Facts, rng: random.Random) -> dict[str, Any]:
     count = int(facts.get("place_count", 4))
     senses = lex["senses"]
     period = facts.get("setting_period") or lex["period"]
+    motif = subject_of(facts).motif
+    moods = style_moods(str(facts.get("style_instructions") or ""), "pl" if polish(facts) else "en")
+    tensions = [*([motif] if motif else []), *lex["threats"][:2]]
     if polish(facts):
         combos = [f"{k} {n}" for k in lex["place_kind"] for n in lex["place_name"]]
         rng.shuffle(combos)
@@ -105,14 +125,16 @@ def world_architecture(facts: Facts, rng: random.Random) -> dict[str, Any]:
             places.append({"name": name[:1].upper() + name[1:], "description": desc})
             if len(places) == count:
                 break
+        about = f" Wszystko obraca się wokół jednego: {facts.get('subject')}." if facts.get("subject") else ""
         return {
-            "setting_summary": f"{period[:1].upper() + period[1:]}. {lex['rules'][0]} Wszędzie czuć {senses[0]}.",
+            "setting_summary": f"{period[:1].upper() + period[1:]}. {lex['rules'][0]} Wszędzie czuć {senses[0]}."
+            + about,
             "period": period,
-            "atmosphere": f"Nastrój jest {lex['tone'].split(' i ')[0]}.",
+            "atmosphere": f"Nastrój jest {lex['tone'].split(' i ')[0]}" + (f"; {', '.join(moods)}." if moods else "."),
             "places": places,
             "rules": lex["rules"],
             "sensory_palette": senses[:5],
-            "tensions": lex["threats"][:2],
+            "tensions": tensions,
         }
     combos = [f"the {a} {n}" for a in lex["place_adj"] for n in lex["place_noun"]]
     rng.shuffle(combos)
@@ -128,15 +150,16 @@ def world_architecture(facts: Facts, rng: random.Random) -> dict[str, Any]:
         places.append({"name": name[:1].upper() + name[1:], "description": desc})
         if len(places) == count:
             break
+    pressure = f"{the(motif)}, which everyone here whispers about" if motif else lex["threats"][0]
     return {
         "setting_summary": f"{period[:1].upper() + period[1:]}. {lex['rules'][0]} Everywhere there is "
-        f"{senses[0]}, and under it the pressure of {lex['threats'][0]}.",
+        f"{senses[0]}, and under it the pressure of {pressure}.",
         "period": period,
-        "atmosphere": f"The mood is {lex['tone']}.",
+        "atmosphere": f"The mood is {lex['tone']}" + (f", {' and '.join(moods)}." if moods else "."),
         "places": places,
         "rules": lex["rules"],
         "sensory_palette": senses[:5],
-        "tensions": lex["threats"][:2],
+        "tensions": tensions,
     }
 
 
@@ -190,13 +213,15 @@ HANDS = ["ink-stained", "scarred", "quick", "careful", "restless"]
 PRONOUN_FORMS = {"she/her": ("she", "her"), "he/him": ("he", "his"), "they/them": ("they", "their")}
 
 
-def _names(facts: Facts, count: int, rng: random.Random) -> list[tuple[str, str]]:
-    """(full name, pronouns) pairs with distinct first names."""
+def _names(facts: Facts, count: int, rng: random.Random, hero: str | None = None) -> list[tuple[str, str]]:
+    """(full name, pronouns) pairs with distinct first names; the first has the `hero` pronouns if given."""
     lang = "pl" if polish(facts) else "en"
     bank = NAMES[lang]
     pool = [(n, "she/her") for n in bank["female"]] + [(n, "he/him") for n in bank["male"]]
     pool += [(n, "they/them") for n in bank["neutral"]]
     rng.shuffle(pool)
+    if hero is not None:
+        pool.sort(key=lambda entry: entry[1] != hero)  # stable: the first name of that gender leads
     surnames = list(bank["surnames"])
     rng.shuffle(surnames)
     picked = []
@@ -213,15 +238,19 @@ def character_architecture(facts: Facts, rng: random.Random) -> dict[str, Any]:
     count = int(facts["character_count"])
     roles = list(facts.get("roles") or [])
     roles += ["supporting"] * (count - len(roles))
+    about = subject_of(facts)
     characters = []
-    for (name, pronouns), role in zip(_names(facts, count, rng), roles, strict=False):
+    cast = _names(facts, count, rng, about.pronouns)
+    for i, ((name, pronouns), role) in enumerate(zip(cast, roles, strict=False)):
         subj, poss = PRONOUN_FORMS[pronouns]
         trade = rng.choice(lex["trades"])
+        if i == 0 and about.role:  # the protagonist is who the subject says it is
+            trade = about.role
         slots = {
             "poss": poss,
             "subj": subj,
             "threat": rng.choice(lex["threats"]),
-            "obj": the(rng.choice(lex["objects"])),
+            "obj": the(about.motif) if about.motif and i < 2 else the(rng.choice(lex["objects"])),
         }
         if polish(facts):
             voice, phrase = rng.choice(VOICES_PL)
@@ -232,7 +261,7 @@ def character_architecture(facts: Facts, rng: random.Random) -> dict[str, Any]:
                     "pronouns": pronouns,
                     "age": rng.randint(19, 67),
                     "description": f"{trade[:1].upper() + trade[1:]}, uważne spojrzenie, szybkie dłonie.",
-                    "want": rng.choice(WANTS_PL),
+                    "want": f"zrozumieć {about.motif}" if i == 0 and about.motif else rng.choice(WANTS_PL),
                     "fear": rng.choice(FEARS_PL),
                     "secret": f"ukrywa, co naprawdę łączy ją lub jego z tym: {slots['threat']}",
                     "arc": "od ostrożności do odwagi, za którą trzeba zapłacić",
@@ -247,8 +276,10 @@ def character_architecture(facts: Facts, rng: random.Random) -> dict[str, Any]:
                 "role": role,
                 "pronouns": pronouns,
                 "age": rng.randint(19, 67),
-                "description": f"A {trade} with {rng.choice(EYES)} eyes and {rng.choice(HANDS)} hands.",
-                "want": rng.choice(WANTS_EN).format(**slots),
+                "description": f"{'An' if trade[:1].lower() in 'aeiou' else 'A'} {trade} with {rng.choice(EYES)} "
+                f"eyes and {rng.choice(HANDS)} hands.",
+                "want": (f"to understand {slots['obj']} before it costs too much" if i == 0 and about.motif
+                         else rng.choice(WANTS_EN).format(**slots)),
                 "fear": rng.choice(FEARS_EN).format(**slots),
                 "secret": f"{subj.capitalize()} knows more about {slots['threat']} than {subj} admits.",
                 "arc": rng.choice(
@@ -277,6 +308,8 @@ def structure_design(facts: Facts, rng: random.Random) -> dict[str, Any]:
     other = names[1] if len(names) > 1 else hero
     places = facts.get("places") or ["—"]
     threat = rng.choice(lex["threats"])
+    about = subject_of(facts)
+    motif = about.motif or threat
     titles = ACT_TITLES_PL if polish(facts) else ACT_TITLES_EN
     acts = []
     for i, act in enumerate(acts_in):
@@ -289,6 +322,8 @@ def structure_design(facts: Facts, rng: random.Random) -> dict[str, Any]:
                 if last
                 else f"{hero} wchodzi głębiej w sprawę; {other} komplikuje plan, a {threat} się zbliża."
             )
+            if i == 0 and about.event:
+                summary = f"{hero} {about.event}; {other} komplikuje plan, a {threat} się zbliża."
             turn = "Wszystko zostaje rozstrzygnięte." if last else f"{other} odsłania prawdę i nie ma odwrotu."
         else:
             summary = (
@@ -296,6 +331,8 @@ def structure_design(facts: Facts, rng: random.Random) -> dict[str, Any]:
                 if last
                 else f"{hero} is drawn deeper at {place}; {other} complicates the plan as {threat} closes in."
             )
+            if i == 0 and about.event:
+                summary = f"At {place}, {hero} {about.event}; {other} complicates the plan as {threat} closes in."
             turn = (
                 "The central question is answered."
                 if last
@@ -304,12 +341,13 @@ def structure_design(facts: Facts, rng: random.Random) -> dict[str, Any]:
         acts.append({"number": int(act["number"]), "title": title, "summary": summary, "turning_point": turn})
     if polish(facts):
         return {
-            "central_question": f"Czy {hero} zdoła zapłacić cenę?",
+            "central_question": f"Czy {hero} zdoła unieść {about.motif}?" if about.motif
+            else f"Czy {hero} zdoła zapłacić cenę?",
             "ending": f"{hero} wygrywa, ale traci coś cennego.",
             "acts": acts,
         }
     return {
-        "central_question": f"Will {hero} pay the price that {threat} demands?",
+        "central_question": f"Will {hero} pay the price that {the(motif)} demands?",
         "ending": f"{hero} prevails, but loses something precious on the way.",
         "acts": acts,
     }
@@ -324,7 +362,8 @@ BEATS_EN = [  # (past tense for prose, present tense for scripts)
     ("{A} followed {B} through {place} and lost the trail", "{A} follows {B} through {place} and loses the trail"),
     ("{A} bargained with {B} for {the_obj}", "{A} bargains with {B} for {the_obj}"),
     ("A warning about {threat} reached {A} at {place}", "A warning about {threat} reaches {A} at {place}"),
-    ("{A} tested a dangerous idea and paid for it", "{A} tests a dangerous idea and pays for it"),
+    ("{A} tested a dangerous idea about {the_obj} and paid for it",
+     "{A} tests a dangerous idea about {the_obj} and pays for it"),
     ("{B} asked {A} for help that {A} could not afford to give", "{B} asks {A} for help {A} cannot afford to give"),
     ("{A} discovered that {B} had been lying about {the_obj}", "{A} discovers that {B} has lied about {the_obj}"),
     ("{A} and {B} made an uneasy pact at {place}", "{A} and {B} make an uneasy pact at {place}"),
@@ -375,6 +414,11 @@ def segment_plan(facts: Facts, rng: random.Random) -> dict[str, Any]:
     segments_in = facts["segments"]
     script = facts.get("format") == "script"
     previous_place = facts.get("entry_state", {}).get("location")
+    about = subject_of(facts)
+    moods = style_moods(str(facts.get("style_instructions") or ""), "pl" if polish(facts) else "en")
+    objects = list(lex["objects"])
+    if about.motif and not polish(facts):
+        objects += [about.motif] * max(1, len(objects) // 3)  # the subject's motif recurs in the plot
     out = []
     for n, seg in enumerate(segments_in):
         last_of_story = bool(facts.get("ends_story")) and n == len(segments_in) - 1
@@ -394,14 +438,17 @@ def segment_plan(facts: Facts, rng: random.Random) -> dict[str, Any]:
         choices = rng.sample(regular, k=beat_count)
         if last_of_story:
             choices[-1] = rng.choice(pool)
+        if int(seg["index"]) == 0 and about.event:  # the story opens on the event the subject names
+            opening = ("{A} " + (about.event_present if script and not polish(facts) else about.event))
+            choices[0] = (opening, opening)
         for k, beat in enumerate(choices):
             actor = present[k % len(present)] if k else hero
             partner = rng.choice([p for p in present if p != actor] or [p for p in cast if p != actor] or [actor])
-            obj = rng.choice(lex["objects"])
+            obj = rng.choice(objects)
             fill = {**slots, "A": _first(actor), "B": _first(partner), "obj": obj, "the_obj": the(obj)}
             text = beat if isinstance(beat, str) else beat[1 if script else 0]
-            beats.append(text.format(**fill) + ".")
-        obj = rng.choice(lex["objects"])
+            beats.append(_cap_first(text.format(**fill)) + ".")
+        obj = rng.choice(objects)
         if polish(facts):
             title = rng.choice(SEGMENT_TITLES_PL)
             summary = f"{_first(hero)} trafia do miejsca: {place}. " + " ".join(beats[:2])
@@ -409,7 +456,7 @@ def segment_plan(facts: Facts, rng: random.Random) -> dict[str, Any]:
                 "location": place,
                 "present": present,
                 "knowledge": f"{_first(hero)} wie więcej: {obj}.",
-                "mood": rng.choice(["napięty", "niespokojny", "zdeterminowany", "zraniony"]),
+                "mood": rng.choice(moods or ["napięty", "niespokojny", "zdeterminowany", "zraniony"]),
                 "open_threads": [slots["threat"]] if not last_of_story else [],
             }
         else:
@@ -426,7 +473,7 @@ def segment_plan(facts: Facts, rng: random.Random) -> dict[str, Any]:
                 "location": place,
                 "present": present,
                 "knowledge": f"{_first(hero)} now knows the truth about {the(obj)}.",
-                "mood": rng.choice(["tense", "uneasy", "resolute", "bruised", "hopeful"]),
+                "mood": rng.choice(moods or ["tense", "uneasy", "resolute", "bruised", "hopeful"]),
                 "open_threads": [slots["threat"]] if not last_of_story else [],
             }
         out.append(
@@ -440,6 +487,10 @@ def segment_plan(facts: Facts, rng: random.Random) -> dict[str, Any]:
             }
         )
     return {"segments": out}
+
+
+def _cap_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _clamp(value: float) -> float:

@@ -12,6 +12,7 @@ from narraforge.llm import offline_grammar as gr
 from narraforge.llm import offline_phrases as ph
 from narraforge.llm.offline_lexicon import EN, PL, PL_PLACE_FORMS
 from narraforge.llm.offline_plans import the
+from narraforge.llm.offline_subject import read_subject, style_moods, tone_of
 
 VERB_RE = re.compile(r"\{v:([^|}]*)\|([^|}]*)\|([^}]*)\}")
 WORD_RE = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
@@ -104,12 +105,33 @@ class Writer:
         # story reuses few of them; sentences of the phrase grammar (and English image sentences) fill the rest.
         index = int(facts.get("segment_index") or 0)
         count = max(1, int(facts.get("segment_count") or 1))
-        self.narration = _share(ph.PL_NARRATION if self.pl else ph.EN_NARRATION, index, count)
-        self.lines = _share(ph.PL_DIALOGUE if self.pl else ph.EN_DIALOGUE, index, count)
+        self.narration = _share(ph.PL_NARRATION if self.pl else ph.EN_NARRATION, index, count, keep=4)
+        self.lines = _share(ph.PL_DIALOGUE if self.pl else ph.EN_DIALOGUE, index, count, keep=4)
+        # The brief: its subject, style words and the tone a regeneration asks for.
+        language = "pl" if self.pl else "en"
+        self.about = read_subject(str(facts.get("subject") or ""), language)
+        style = str(facts.get("style_instructions") or "")
+        self.moods = style_moods(style, language)
+        self.tone = tone_of(facts.get("instructions")) or tone_of(style) or "plain"
+        self.index, self.count = index, count
+        about = [t for t in (ph.PL_SUBJECT if self.pl else ph.EN_SUBJECT) if self._fits(t)]
+        self.narration += rng.sample(about, k=min(3 if count <= 10 else 2, len(about)))
+        self.threat_named: set[str] = set()
         rng.shuffle(self.narration)
         rng.shuffle(self.lines)
         self.decorations: set[str] = set()
         self.cursor = {name: rng.randrange(1000) for name in ("open", "act", "image")}
+
+    def _fits(self, template: str) -> bool:
+        """A subject sentence needs the parts of the brief it names."""
+        needs = {
+            "{role}": self.about.role and (not self.pl or (self.cast and self.cast[0].person == 3)),
+            "{event}": self.about.event,
+            "{event_line}": self.about.event and self.cast and self.cast[0].person == 3,
+            "motif}": self.about.motif,
+            "{mood}": self.moods,
+        }
+        return all(bool(value) for key, value in needs.items() if key in template.lower() or key in template)
 
     # --- choosing -------------------------------------------------------------------------------------
     def _rotate(self, key: str, options: list[str]) -> str:
@@ -139,13 +161,17 @@ class Writer:
                 "Sense": _cap(self.rng.choice(self.senses)),
                 "emotion": self.rng.choice(ph.PL_EMOTION),
                 "time_pl": self.rng.choice(ph.PL_TIME),
-                "weather": self.rng.choice(ph.PL_WEATHER),
+                "weather": (pl_weather := self.rng.choice(ph.PL_WEATHER)),
+                "Weather": _cap(pl_weather),
                 "want": a.want or "przetrwać",
                 "fear": a.fear or "porażka",
                 "w_place": w_place,
                 "W_place": _cap(w_place),
                 "do_place": do_place,
                 "place": place,
+                "mood": self.rng.choice(self.moods or ["dziwnie"]),
+                "role": self.about.role,
+                "event_line": f"{self.cast[0].first} {self.about.event}" if self.cast else self.about.event,
             }
         a_subj, a_obj, a_poss, a_self = a.forms()
         b_subj, b_obj, b_poss, _ = b.forms()
@@ -182,6 +208,11 @@ class Writer:
             "fear": a.fear or "failing",
             "gesture": self._gesture(a),
             "gesture_b": self._gesture(b),
+            "the_motif": the(self.about.motif) if self.about.motif else "what had happened",
+            "The_motif": _cap(the(self.about.motif) if self.about.motif else "what had happened"),
+            "role": self.about.role,
+            "event": self.about.event,
+            "mood": self.rng.choice(self.moods or ["strange"]),
         }
 
     def _short(self, obj: str) -> str:
@@ -197,11 +228,15 @@ class Writer:
         core = head[1:cut] if cut else head[1:]
         return "the " + (core[-1] if core else (nouns[-1] if nouns else head[-1]))
 
-    def _gesture(self, who: Person) -> str:
+    def _gesture(self, who: Person, *, optional: bool = False) -> str:
+        """A gesture with a tail; an `optional` one is skipped ("") once this reply's tails are spent."""
         _, _, poss, _ = who.forms()
         subj = who.forms()[0] if who.person != 3 else PRONOUNS.get(who.pronouns, PRONOUNS["they/them"])[0]
         base = self.rng.choice(ph.EN_GESTURES).format(poss=poss)
-        tail = self.rng.choice(ph.EN_GESTURE_TAILS).format(
+        tail = self._rare(ph.EN_GESTURE_TAILS)
+        if not tail:
+            return "" if optional else base
+        tail = tail.format(
             emotion=self.rng.choice(ph.EN_EMOTION),
             poss=poss,
             subj=subj,
@@ -215,7 +250,17 @@ class Writer:
         text = template
         if self.pl:
             text = VERB_RE.sub(lambda m: m.group({3: 1, 1: 2, 2: 3}[a.person]), text)
-        return _cap(text.format(**self._slots(a, b)))
+        slots = self._slots(a, b)
+        if "{threat}" in text:
+            slots["threat"] = self._threat(slots["threat"])
+        return _cap(text.format(**slots))
+
+    def _threat(self, threat: str) -> str:
+        """The danger by its full name once per reply, then by a short reference."""
+        if threat not in self.threat_named:
+            self.threat_named.add(threat)
+            return threat
+        return self.rng.choice(ph.PL_THREAT_AGAIN if self.pl else ph.EN_THREAT_AGAIN)
 
     def _sentence(self, key: str, options: list[str], a: Person | None = None, b: Person | None = None) -> str:
         """A fresh sentence from the rotation; retried with new slots if it was already written."""
@@ -237,10 +282,18 @@ class Writer:
 
     # --- building blocks ------------------------------------------------------------------------------
     def _decoration(self, options: list[str]) -> str:
-        """A lead-in or tail for a spoken line, each used at most once per reply (else none)."""
+        """A lead-in or tail for a spoken line, as often as the pool has blanks (else none)."""
         choice = self.rng.choice(options)
-        if choice.strip() and choice in self.decorations:
-            return ""
+        return self._rare(options) if choice.strip() else ""
+
+    def _rare(self, options: list[str], fallback: str = "") -> str:
+        """A fixed phrase at most once per reply, from this segment's share of `options` (`fallback` once the
+        share is spent): in a long work each phrase recurs in a few segments, not in every one."""
+        share = _share([o for o in options if o.strip()], self.index, self.count, keep=3)
+        fresh = [o for o in share if o not in self.decorations]
+        if not fresh:
+            return fallback
+        choice = self.rng.choice(fresh)
         self.decorations.add(choice)
         return choice
 
@@ -308,12 +361,11 @@ class Writer:
         end = "?" if question else "."
         style = self.rng.random()
         if question or style < 0.3:
-            return (
-                f"{_cap(subj)} {self._gesture(speaker)}. \u201c{line}{end}\u201d"
-                if style < 0.5
-                else (f"\u201c{line}{end}\u201d")
-            )
+            gesture = self._gesture(speaker, optional=True) if style < 0.5 else ""
+            return f"{_cap(subj)} {gesture}. \u201c{line}{end}\u201d" if gesture else f"\u201c{line}{end}\u201d"
         said = self.rng.choice(ph.EN_SAID)
+        if " " in said:  # "said at last": a phrase, not a plain verb of saying
+            said = self._rare([s for s in ph.EN_SAID if " " in s], "said")
         return f"\u201c{line},\u201d {subj} {said}."
 
     def _paragraph(self, sentences: int) -> str:
@@ -392,10 +444,15 @@ class Writer:
         paras: list[str] = []
         words = 0
         per_beat = max(60, target // len(beats))
+        period = str(self.facts.get("setting_period") or "").strip()
+        if opening and period and int(self.facts.get("segment_index") or 0) == 0:
+            paras.append(f"{self.place}, {period}." if self.place else f"{_cap(period)}.")  # a dateline
+            words += count_words(paras[-1])
         if opening:
             paras.append(
                 " ".join(self._sentence("open", ph.PL_OPENERS if self.pl else ph.EN_OPENERS) for _ in range(2))
                 + " "
+                + self._introduction()
                 + self._paragraph(2)
             )
             words += count_words(paras[-1])
@@ -417,11 +474,43 @@ class Writer:
                 words += count_words(block)
         if closing:
             final = self.facts.get("segment_index") == (self.facts.get("segment_count") or 0) - 1
-            pool = (ph.PL_FINAL if self.pl else ph.EN_FINAL) if final else (ph.PL_CLOSERS if self.pl else ph.EN_CLOSERS)
             index = int(self.facts.get("segment_index") or 0)
-            paras.append(self._fill(pool[index % len(pool)], *self._pair()) if index < len(pool) or final
-                         else self._grammar_sentence())
+            pool = ph.PL_CLOSERS if self.pl else ph.EN_CLOSERS
+            if final:
+                paras.append(self.ending())
+            else:
+                paras.append(self._fill(pool[index], *self._pair()) if index < len(pool) else self._grammar_sentence())
         return "\n\n".join(paras)
+
+    def _introduction(self) -> str:
+        """In the first segment, the protagonist as the subject names them ("Ada was a wizard apprentice")."""
+        if int(self.facts.get("segment_index") or 0) != 0 or not self.cast:
+            return ""
+        pool = [t for t in (ph.PL_INTRODUCTIONS if self.pl else ph.EN_INTRODUCTIONS) if self._fits(t)]
+        if not pool and not self.moods:
+            return ""
+        pool = pool or [""]
+        hero = self.cast[0]
+        others = [p for p in self.cast if p is not hero] or [hero]
+        template = self.rng.choice(pool)
+        intro = self._fill(template, hero, self.rng.choice(others)) + " " if template else ""
+        if self.moods:
+            mood = self.rng.choice(ph.PL_MOOD_LINES if self.pl else ph.EN_MOOD_LINES)
+            intro += self._fill(mood, hero, self.rng.choice(others)) + " "
+        return intro
+
+    def ending(self) -> str:
+        """The story's last paragraph in the tone asked for (the instructions, else the style, else
+        bittersweet): a sentence about the people and an image, drawn from several, plus the author's title."""
+        hero = self.cast[0] if self.cast else self.present[0]
+        others = [p for p in self.present if p is not hero] or [p for p in self.cast if p is not hero] or [hero]
+        other = self.rng.choice(others)
+        people, images = (ph.PL_ENDINGS if self.pl else ph.EN_ENDINGS)[self.tone]
+        parts = [self._fill(self.rng.choice(people), hero, other), self._fill(self.rng.choice(images), hero, other)]
+        title = str(self.facts.get("title") or "").strip()
+        if title:
+            parts.append((ph.PL_TITLE_LINE if self.pl else ph.EN_TITLE_LINE).format(title=title))
+        return " ".join(parts)
 
     def script(self, target: int) -> str:
         beats = [b for b in self.segment.get("beats", []) if b] or [""]

@@ -1,48 +1,91 @@
 """USD prices per 1M tokens, the cost of a call, and a job's cost estimate from its brief.
 
-List prices of the OpenAI API (standard tier, uncached input) as published, checked 2025-08.
+List prices of the OpenAI API (standard tier, uncached input, context under 270K), checked 2026-12 against
+OpenAI's pricing page as quoted by several independent price trackers. A model not in the table (a local model,
+a new or a "-pro" variant) is still usable, but its cost is unknown: `known_cost` says None and `unpriced_models`
+names the configured ones, so that what is shown to a user says "unknown", never a free job. `cost_of` and
+`estimate_job_cost` are the amounts counted toward caps and quotas, where an unknown price can only count 0.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import re
+from typing import NamedTuple
 
 from narraforge.llm.base import Usage
 from narraforge.schemas.briefs import ProductionBrief
 
 log = logging.getLogger(__name__)
 
-# model: (input USD per 1M tokens, output USD per 1M tokens)
-PRICES: dict[str, tuple[float, float]] = {
-    "gpt-4o": (2.50, 10.00),
-    "gpt-4o-mini": (0.15, 0.60),
-    "gpt-4.1": (2.00, 8.00),
-    "gpt-4.1-mini": (0.40, 1.60),
-    "gpt-4.1-nano": (0.10, 0.40),
-    "o4-mini": (1.10, 4.40),
-    "gpt-5": (1.25, 10.00),
-    "gpt-5-mini": (0.25, 2.00),
+
+class Price(NamedTuple):
+    """USD per 1M tokens."""
+
+    input: float
+    output: float
+
+
+PRICES: dict[str, Price] = {
+    "gpt-5.5": Price(5.00, 30.00),
+    "gpt-5.4": Price(2.50, 15.00),
+    "gpt-5.4-mini": Price(0.75, 4.50),
+    "gpt-5.4-nano": Price(0.20, 1.25),
+    "gpt-5.2": Price(1.75, 14.00),
+    "gpt-5.1": Price(1.25, 10.00),
+    "gpt-5": Price(1.25, 10.00),
+    "gpt-5-mini": Price(0.25, 2.00),
+    "gpt-5-nano": Price(0.05, 0.40),
+    "gpt-4.1": Price(2.00, 8.00),
+    "gpt-4.1-mini": Price(0.40, 1.60),
+    "gpt-4.1-nano": Price(0.10, 0.40),
+    "gpt-4o": Price(2.50, 10.00),
+    "gpt-4o-mini": Price(0.15, 0.60),
+    "o3": Price(2.00, 8.00),
+    "o4-mini": Price(1.10, 4.40),
 }
+# A dated snapshot costs what its alias costs (gpt-4o-2024-08-06); any other suffix is another model.
+SNAPSHOT_RE = re.compile(r"^(?P<alias>.+)-\d{4}-\d{2}-\d{2}$")
 
 
-def price_of(model: str) -> tuple[float, float] | None:
-    """Exact name, else the longest known prefix (dated snapshots such as gpt-4o-2024-08-06)."""
+def price_of(model: str) -> Price | None:
+    """The model's price, its dated snapshot's alias', or None when unknown (never a guess from a prefix:
+    gpt-5-pro costs twelve times gpt-5)."""
     if model in PRICES:
         return PRICES[model]
-    matches = [name for name in PRICES if model.startswith(name + "-")]
-    return PRICES[max(matches, key=len)] if matches else None
+    snapshot = SNAPSHOT_RE.match(model)
+    return PRICES.get(snapshot["alias"]) if snapshot else None
 
 
-def cost_of(model: str, usage: Usage, provider: str = "openai") -> float:
-    """USD for one call; the offline engine costs nothing, an unknown model is logged and counted as 0."""
+def known_cost(model: str, usage: Usage, provider: str = "openai") -> float | None:
+    """USD for one call: 0 on the offline engine, None when the model's price is unknown."""
     if provider == "offline":
         return 0.0
     price = price_of(model)
     if price is None:
-        log.warning("no price for model %s; counting its calls as free", model)
+        return None
+    return (usage.prompt_tokens * price.input + usage.completion_tokens * price.output) / 1_000_000
+
+
+def cost_of(model: str, usage: Usage, provider: str = "openai") -> float:
+    """USD for one call as counted toward the job's cap and the month's quota: an unknown price counts 0 there
+    (logged); show `known_cost` to people."""
+    cost = known_cost(model, usage, provider)
+    if cost is None:
+        log.warning("no price for model %s; its cost is unknown and counts 0 toward caps", model)
         return 0.0
-    return (usage.prompt_tokens * price[0] + usage.completion_tokens * price[1]) / 1_000_000
+    return cost
+
+
+def unpriced_models() -> list[str]:
+    """The configured models (roles and stage overrides) whose price is unknown: a job using any of them has an
+    unknown cost and estimate."""
+    from narraforge.config import get_settings
+
+    settings = get_settings()
+    models = {settings.planning_model, settings.prose_model, settings.judging_model, *settings.stage_models.values()}
+    return sorted(model for model in models if price_of(model) is None)
 
 
 def expected_calls(brief: ProductionBrief) -> list[tuple[str, str, int, int, int]]:
@@ -77,7 +120,8 @@ def _act_sizes(segments: int, acts: int) -> list[int]:
 
 
 def estimate_job_cost(brief: ProductionBrief, *, offline: bool) -> float:
-    """Expected USD for the whole job with the configured models (0 on the offline engine)."""
+    """Expected USD for the whole job with the configured models (0 on the offline engine); calls to a model
+    whose price is unknown count 0, so the estimate is unknown when `unpriced_models()` names any."""
     if offline:
         return 0.0
     from narraforge.config import get_settings

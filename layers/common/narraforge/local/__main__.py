@@ -4,43 +4,132 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
+import socket
 import sys
+from pathlib import Path
+from types import FrameType
 
 from narraforge.local import stack
 
 
-def serve(port: int, host: str) -> None:
+def serve(port: int, host: str) -> int:
+    """Claims the port and the data directory before anything starts or is written, so a second `make run`
+    fails at once and leaves the running stack (its state file, its data) alone."""
+    from narraforge.local import persistence
+
+    try:
+        listener = _listen(host, port)
+    except OSError as exc:
+        print(f"port {port} on {host} is in use ({exc.strerror}; another `make run`?): stop it, or run "
+              f"`make run PORT={port + 1}`", file=sys.stderr)
+        return 1
+    directory = persistence.data_dir()
+    lock = persistence.DataDirLock(directory)
+    try:
+        lock.acquire()
+    except persistence.DataDirBusy as exc:
+        listener.close()
+        print(f"{exc}: stop it first (Ctrl-C where it runs), or give this stack its own data directory with "
+              "NARRAFORGE_LOCAL_DATA=<dir>", file=sys.stderr)
+        return 1
+    try:
+        os.environ.setdefault("JWT_SECRET", persistence.signing_key(directory))
+        moto = stack.start_moto()
+        try:
+            _serve(listener, host, port, moto.url, directory)
+        finally:
+            moto.stop()
+    finally:
+        lock.release()
+    return 0
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """Binds and listens at once: SO_REUSEADDR (as uvicorn sets it) lets a restart reuse a port in TIME_WAIT,
+    while the listening socket keeps any other process from binding it."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+        listener.listen(2048)
+    except OSError:
+        listener.close()
+        raise
+    return listener
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _serve(listener: socket.socket, host: str, port: int, moto_url: str, directory: Path) -> None:
     import uvicorn
 
-    moto = stack.start_moto()
-    stack.configure_environment(moto.url)
-    from narraforge.local import lambda_bridge, moto_isolation
+    stack.configure_environment(moto_url)
+    from narraforge.config import get_settings
+    from narraforge.local import lambda_bridge, moto_isolation, persistence
     from narraforge.local.apigw import create_emulator
     from narraforge.local.resources import create_resources
 
+    persistence.changes.install()
     moto_isolation.install()
     lambda_bridge.install()
     create_resources()
+    settings = get_settings()
+    store = persistence.Store(directory, settings.table_name, settings.bucket_name, settings.aws_region)
+    items, objects = store.restore()
+    interrupted = persistence.fail_interrupted_jobs()
+    snapshots = persistence.Snapshotter(store)
+    snapshots.start()
     api_url = f"http://{host}:{port}"
-    stack.write_state(api_url, moto.url)
+    shared = stack.write_state(api_url, moto_url)
+    restored = f"restored {items} items and {objects} objects" if items or objects else "empty"
     print(
         "\nNarraForge local stack is up (moto for AWS, offline engine for the LLM):\n"
         f"  API       {api_url}\n"
         f"  Swagger   {api_url}/docs\n"
         f"  ReDoc     {api_url}/redoc\n"
         f"  Health    {api_url}/health/ready\n"
-        f"  AWS (moto) {moto.url}   e.g. aws --endpoint-url {moto.url} dynamodb scan "
+        f"  AWS (moto) {moto_url}   e.g. aws --endpoint-url {moto_url} dynamodb scan "
         "--table-name narraforge-local\n"
-        f"  Pipeline  aws --endpoint-url {moto.url} stepfunctions get-execution-history "
+        f"  Pipeline  aws --endpoint-url {moto_url} stepfunctions get-execution-history "
         f"--execution-arn <execution_arn of a job>\n"
-        "Press Ctrl-C to stop.\n",
+        f"  Data      {directory} ({restored}; kept across restarts, `make reset` wipes it)\n"
+        + (f"  Jobs      {len(interrupted)} job(s) were running when the stack stopped: now FAILED, "
+           "POST /jobs/{id}/resume continues them\n" if interrupted else "")
+        + ("" if shared else f"  Note      {stack.STATE_FILE} belongs to another running stack: `make invoke` "
+           "and the admin tool use that one\n")
+        + "Press Ctrl-C to stop.\n",
         flush=True,
     )
+    # uvicorn handles SIGINT/SIGTERM itself, restores this handler after its graceful shutdown and re-raises
+    # the signal: SIGTERM then ends up here, so the shutdown snapshot below runs for it as for Ctrl-C.
+    signal.signal(signal.SIGTERM, _interrupt)
+    config = uvicorn.Config(create_emulator(), host=host, port=port, log_level="warning", access_log=True,
+                            proxy_headers=False)  # the client is the TCP peer, never an X-Forwarded-For
     try:
-        uvicorn.run(create_emulator(), host=host, port=port, log_level="warning", access_log=True)
+        uvicorn.Server(config).run(sockets=[listener])
+    except KeyboardInterrupt:
+        pass
     finally:
+        snapshots.stop()
         stack.clear_state()
-        moto.stop()
+
+
+def reset() -> int:
+    """`make reset`: wipes the local data, refusing while a stack runs on them."""
+    from narraforge.local import persistence
+
+    directory = persistence.data_dir()
+    try:
+        removed = persistence.wipe(directory)
+    except persistence.DataDirBusy as exc:
+        print(f"{exc}: stop it (Ctrl-C where it runs), then run `make reset` again", file=sys.stderr)
+        return 1
+    print(f"removed the local data in {directory}" if removed else f"no local data in {directory}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,13 +138,15 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("serve", help="start moto, create resources, serve the API")
     run.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     run.add_argument("--host", default="127.0.0.1")
+    sub.add_parser("reset", help="delete the local data (refused while a stack runs on them)")
     invoke = sub.add_parser("invoke", help="run one function's handler with an event file")
     invoke.add_argument("function", help="function folder name, e.g. auth")
     invoke.add_argument("event", help="path of an API Gateway event JSON file")
     args = parser.parse_args(argv)
     if args.command == "serve":
-        serve(args.port, args.host)
-        return 0
+        return serve(args.port, args.host)
+    if args.command == "reset":
+        return reset()
     from narraforge.local.invoke import invoke_function
 
     return invoke_function(args.function, args.event)

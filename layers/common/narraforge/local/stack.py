@@ -25,6 +25,8 @@ LOCAL_ENV = {
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_NAMESPACE": "NarraForge",
     "POWERTOOLS_SERVICE_NAME": "narraforge",
+    # Browser frontends in development (Vite, Next, ...) on any port; CORS_ORIGINS replaces this list.
+    "CORS_ORIGINS": "http://localhost:*,http://127.0.0.1:*",
 }
 
 
@@ -67,29 +69,40 @@ def start_moto(port: int = 0) -> MotoEndpoint:
     return MotoEndpoint(url=f"http://{host}:{bound}", port=bound, stop=server.stop)
 
 
-def write_state(api_url: str, moto_url: str) -> None:
-    """Lets `make invoke` reach the running stack (same moto, same signing key)."""
-    STATE_FILE.parent.mkdir(exist_ok=True)
+def write_state(api_url: str, moto_url: str) -> bool:
+    """Lets `make invoke` and the admin tool reach the running stack (same moto, same signing key). Never
+    replaces the state of another live stack (one started with its own NARRAFORGE_LOCAL_DATA): False then."""
+    other = read_state()
+    if other and int(other["pid"]) != os.getpid():
+        return False
+    STATE_FILE.parent.mkdir(parents=True, exist_ok=True)
+    STATE_FILE.touch(mode=0o600)  # it holds the signing key: never readable by others, not even briefly
+    STATE_FILE.chmod(0o600)
     STATE_FILE.write_text(json.dumps({
         "api_url": api_url,
         "moto_url": moto_url,
         "jwt_secret": os.environ["JWT_SECRET"],
         "pid": os.getpid(),
     }))
-    STATE_FILE.chmod(0o600)
+    return True
 
 
 def read_state() -> dict[str, str] | None:
     if not STATE_FILE.exists():
         return None
-    state = json.loads(STATE_FILE.read_text())
     try:
+        state = json.loads(STATE_FILE.read_text())
         os.kill(int(state["pid"]), 0)
-    except (OSError, ValueError, KeyError):
+    except (OSError, ValueError, KeyError, TypeError):
         return None
     return state
 
 
 def clear_state() -> None:
-    if STATE_FILE.exists():
-        STATE_FILE.unlink()
+    """Removes the state file only if it is this process's."""
+    try:
+        state = json.loads(STATE_FILE.read_text())
+    except (OSError, ValueError):
+        return
+    if state.get("pid") == os.getpid():
+        STATE_FILE.unlink(missing_ok=True)

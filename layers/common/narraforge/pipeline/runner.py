@@ -41,6 +41,7 @@ from narraforge.observability import logger, stage_duration, tracer
 from narraforge.pipeline.context import ModelRole
 from narraforge.pipeline.stages import STAGES
 from narraforge.schemas.briefs import ProductionBrief
+from narraforge.services.usage import bill_call
 
 MAP_STAGES = (Stage.SEGMENT_GENERATION, Stage.LANGUAGE_STYLIZATION)
 
@@ -158,9 +159,9 @@ class JobStageContext:
             s3.delete(key)
 
     def _bill(self, usage: Usage, cost: float) -> None:
-        """Billed now, unconditionally: the provider was paid even if the job is cancelled meanwhile."""
-        self.job.update(actions=[JobItem.tokens_used.add(usage.total_tokens),
-                                 JobItem.actual_cost_usd.add(round(cost, 8))])
+        """Billed now, unconditionally (the provider was paid even if the job is cancelled meanwhile): to
+        the job, to this stage, and to the month's cost usage, in one transaction (`usage.bill_call`)."""
+        bill_call(self.job, self.stage, usage, cost)
 
     def _count(self, completion: Completion, cost: float | None = None) -> None:
         with self._lock:

@@ -14,7 +14,10 @@ from narraforge.security.passwords import password_problems
 
 class RegisterRequest(RequestModel):
     email: EmailStr = Field(max_length=254, examples=["user@example.com"])
-    password: str = Field(min_length=1, max_length=1024, examples=["SecurePass123!"])
+    password: str = Field(
+        min_length=1, max_length=1024, examples=["violet-kettle-harbour-42"],
+        description="At least 12 characters (after Unicode NFKC normalisation), at most 1024; any characters, "
+                    "no composition rules; refused if it is a common or breached password or your email.")
     full_name: str | None = Field(None, max_length=200, examples=["John Doe"])
 
     @field_validator("password")

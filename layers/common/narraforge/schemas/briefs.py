@@ -37,9 +37,27 @@ class ProductionBrief(BaseModel):
 
     @model_validator(mode="after")
     def _length_fits_the_type(self) -> ProductionBrief:
-        low, high = LENGTH_RANGES[self.production_type]
-        if not low <= self.target_length <= high:
-            raise ValueError(
-                f"target_length for {self.production_type.value} must be between {low} and {high} words"
-            )
+        _check_length(self.production_type, self.target_length)
         return self
+
+
+class ProductionBriefRequest(ProductionBrief):
+    """The brief as a client sends it: type and genre may be left to the project's defaults
+    (`default_production_type`, `default_genre`); the job stores the completed `ProductionBrief`."""
+
+    production_type: ProductionType | None = Field(  # type: ignore[assignment]
+        None, examples=["short_story"], description="Defaults to the project's default_production_type")
+    genre: Genre | None = Field(  # type: ignore[assignment]
+        None, examples=["fantasy"], description="Defaults to the project's default_genre")
+
+    @model_validator(mode="after")
+    def _length_fits_the_type(self) -> ProductionBriefRequest:
+        if self.production_type is not None:
+            _check_length(self.production_type, self.target_length)
+        return self
+
+
+def _check_length(production_type: ProductionType, target_length: int) -> None:
+    low, high = LENGTH_RANGES[production_type]
+    if not low <= target_length <= high:
+        raise ValueError(f"target_length for {production_type.value} must be between {low} and {high} words")

@@ -7,23 +7,26 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from narraforge.enums import JobStatus
-from narraforge.schemas.briefs import ProductionBrief
+from narraforge.schemas.briefs import ProductionBrief, ProductionBriefRequest
 from narraforge.schemas.common import RequestModel
 
 
 class JobCreateRequest(RequestModel):
     project_id: str = Field(min_length=1, max_length=64)
-    production_brief: ProductionBrief
+    production_brief: ProductionBriefRequest
 
 
 class StageUsage(BaseModel):
+    """One stage's share of the job's bill: its Map segments' calls included, and calls of attempts that
+    failed or were cancelled (the provider was paid for them), so the stages add up to the job's totals."""
+
     stage: str
     llm_calls: int
     prompt_tokens: int
     completion_tokens: int
     cost_usd: float
-    duration_seconds: float
-    completed_at: datetime
+    duration_seconds: float = Field(description="Work time of the stage and its segments (segments may overlap)")
+    completed_at: datetime | None = Field(None, description="None while the stage is not done")
 
 
 class JobStatusResponse(BaseModel):
@@ -52,6 +55,7 @@ class JobResponse(BaseModel):
     estimated_cost_usd: float
     actual_cost_usd: float
     tokens_used: int
+    llm_calls: int = Field(0, description="Model calls billed to the job")
     started_at: datetime | None
     completed_at: datetime | None
     duration_seconds: float | None

@@ -32,8 +32,16 @@ class NarrativeResponse(BaseModel):
 
 class NarrativeDetailResponse(NarrativeResponse):
     narrative_text: str
-    narrative_metadata: dict[str, Any] = Field(description="world, characters, structure, segments, engine")
-    quality_metrics: dict[str, Any]
+    narrative_metadata: dict[str, Any] = Field(description=(
+        "world, characters, structure, segments, engine. With `engine: \"offline\"` (no model configured) the "
+        "text is demo text, written without a language model, and `notice` says so."))
+    quality_metrics: dict[str, Any] = Field(description=(
+        "Computed metrics (word_count, length_adherence, distinct_2/3, repetition_rate, flesch_reading_ease, "
+        "dialogue_ratio, cliche_density, characters_present) and the model-judged scores (coherence_score, "
+        "logic_score, character_consistency_score, pacing_score, dialogue_quality_score, overall_score). "
+        "`judged` says whether a language model gave those scores; without one (the offline engine's demo text) "
+        "they are null and `overall_score_source` is \"none\" (\"model\" when judged). "
+        "overall_quality_score is overall_score."))
     parent_narrative_id: str | None
     exported_formats: list[str]
     updated_at: datetime

@@ -7,14 +7,18 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from narraforge.enums import Tier
+from narraforge.enums import JobStatus, Tier
 from narraforge.schemas.common import Page
 
 
 class UsageLogEntry(BaseModel):
+    """The bill of one job that ended: completed, failed or cancelled (what was spent is billed alike)."""
+
     id: str
     job_id: str
     narrative_id: str | None
+    status: JobStatus
+    llm_calls: int
     tokens_used: int
     cost_usd: float
     stages: dict[str, Any]

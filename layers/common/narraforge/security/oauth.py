@@ -30,6 +30,9 @@ SSM_CACHE_SECONDS = 300
 # Errors a token endpoint gives for a bad, expired or replayed code (RFC 6749 §5.2; GitHub's own name).
 REFUSED_CODE_ERRORS = frozenset({"invalid_grant", "bad_verification_code"})
 DISPLAY_NAMES = {OAuthProvider.GOOGLE: "Google", OAuthProvider.GITHUB: "GitHub"}
+# The cookie binding a flow to the browser that started it (RFC 9700 §4.7). Path=/ because the API may be
+# served under a stage prefix (/v1) that the app does not see.
+BROWSER_COOKIE = "nf_oauth"
 SCOPES = {OAuthProvider.GOOGLE: "openid email profile", OAuthProvider.GITHUB: "read:user user:email"}
 
 

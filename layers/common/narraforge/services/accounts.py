@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 from pynamodb.exceptions import DoesNotExist
 
 from narraforge.data import keys
 from narraforge.data.base import BaseItem
 from narraforge.data.models import (
+    DeletedUsageItem,
     EmailMarkerItem,
     JobItem,
     NarrativeItem,
@@ -26,12 +28,18 @@ from narraforge.observability import logger
 from narraforge.security import passwords
 from narraforge.services import cascade, narratives, projects
 from narraforge.services.identity import CurrentUser
+from narraforge.services.quotas import reset_date
+
+# How long after the month's end a deleted account's usage is kept (clock skew, a late pipeline's refund).
+TOMBSTONE_MARGIN = timedelta(days=3)
 
 
 def delete_account(current: CurrentUser, password: str | None) -> None:
     """Re-checks the password (OAuth-only accounts have none and confirm with their session alone),
     then removes projects (with their jobs, narratives, versions, exports and S3 objects), usage logs,
-    sessions, refresh tokens, rate windows, the email marker and the profile."""
+    sessions, refresh tokens, rate windows, the email marker and the profile. This month's usage stays
+    behind under a hash of the email (no personal data) until the month ends, so registering the same
+    email again does not reset the monthly limits."""
     user = current.user
     if user.password_hash and not passwords.verify_password(password or "", user.password_hash):
         raise Unauthorized("Password is incorrect")
@@ -59,7 +67,15 @@ def delete_account(current: CurrentUser, password: str | None) -> None:
         for item in leftovers:
             if not (item.pk == keys.user_pk(uid) and item.sk == keys.PROFILE_SK):
                 batch.delete(item)
+    month = keys.month_key()
+    this_month = next((i for i in leftovers if isinstance(i, UsageItem) and i.sk == keys.usage_sk(month)), None)
     with Transaction() as tx:
+        if this_month is not None and (this_month.generations_used or this_month.cost_used_usd):
+            tombstone = DeletedUsageItem(*DeletedUsageItem.key(user.email, month),
+                                         generations_used=this_month.generations_used,
+                                         cost_used_usd=this_month.cost_used_usd)
+            tombstone.ttl = reset_date() + TOMBSTONE_MARGIN
+            tx.save("tombstone", tombstone)
         tx.delete("email", EmailMarkerItem(*EmailMarkerItem.key(user.email)))
         tx.delete("user", user)
         tx.update("stats", StatsItem(*StatsItem.key()), actions=[StatsItem.users.add(-1), StatsItem.tag()])
@@ -70,7 +86,7 @@ def _rate_windows(uid: str) -> list[BaseItem]:
     """Current and previous windows of the per-user limits (older ones have expired by TTL)."""
     window = int(time.time() // 60)
     found: list[BaseItem] = []
-    for subject in (f"user:{uid}", f"generate:{uid}"):
+    for subject in (f"user:{uid}", f"generate:{uid}", f"password-check:{uid}"):
         for w in (window - 1, window):
             try:
                 found.append(RateWindowItem.get(keys.rate_pk(subject, w), keys.RATE_SK))

@@ -10,6 +10,7 @@ from narraforge.config import get_settings
 from narraforge.data import keys
 from narraforge.data.base import utcnow
 from narraforge.data.models import (
+    DeletedUsageItem,
     EmailMarkerItem,
     RefreshTokenItem,
     SessionItem,
@@ -43,8 +44,10 @@ def user_response(user: UserItem, usage: UsageItem | None) -> UserResponse:
 
 def register(email: str, password: str, full_name: str | None) -> AuthResponse:
     """Profile and email marker are written in one transaction: concurrent sign-ups of one email
-    cannot both win, and no check-then-write window exists."""
+    cannot both win, and no check-then-write window exists. An account of this email deleted this month
+    hands its usage to the new one, so deleting and re-registering does not reset the monthly limits."""
     user_id = keys.new_id()
+    month = keys.month_key()
     user = UserItem(
         *UserItem.key(user_id),
         user_id=user_id,
@@ -55,12 +58,20 @@ def register(email: str, password: str, full_name: str | None) -> AuthResponse:
     )
     marker = EmailMarkerItem(*EmailMarkerItem.key(email), user_id=user_id)
     stats = StatsItem(*StatsItem.key())
+    inherited = _deleted_usage(email, month)
+    usage = None
+    if inherited is not None:
+        usage = UsageItem(*UsageItem.key(user_id, month), generations_used=inherited.generations_used,
+                          cost_used_usd=inherited.cost_used_usd)
     tx = Transaction()
     try:
         with tx:
             tx.save("email", marker, condition=EmailMarkerItem.pk.does_not_exist())
             tx.save("user", user, condition=UserItem.pk.does_not_exist())
             tx.update("stats", stats, actions=[StatsItem.users.add(1), StatsItem.tag()])
+            if inherited is not None and usage is not None:
+                tx.save("usage", usage)
+                tx.delete("tombstone", inherited)
     except TransactWriteError as exc:
         if "email" in tx.failed(exc):
             raise Conflict("An account with this email already exists", details=[
@@ -68,7 +79,7 @@ def register(email: str, password: str, full_name: str | None) -> AuthResponse:
             ]) from exc
         raise
     logger.info("user registered", extra={"user_id": user_id})
-    return _issue_tokens(user, None, family=None)
+    return _issue_tokens(user, usage, family=None)
 
 
 def login(email: str, password: str) -> AuthResponse:
@@ -76,7 +87,24 @@ def login(email: str, password: str) -> AuthResponse:
     password_ok = passwords.verify_password(password, user.password_hash if user else None)
     if user is None or not password_ok:
         raise Unauthorized("Invalid email or password")
+    rehash_if_needed(user, password)
     return _issue_tokens(user, _usage(user.user_id), family=None)
+
+
+def rehash_if_needed(user: UserItem, password: str) -> None:
+    """After a successful check: a bcrypt hash (or Argon2id with old parameters) becomes today's Argon2id.
+    Only if the hash is still the one just verified, so a concurrent password change is never undone."""
+    old_hash = user.password_hash
+    if not old_hash or not passwords.needs_rehash(old_hash):
+        return
+    try:
+        user.update(actions=[UserItem.password_hash.set(passwords.hash_password(password)),
+                             UserItem.updated_at.set(utcnow())],
+                    condition=UserItem.password_hash == old_hash)
+    except UpdateError:
+        logger.info("password hash changed meanwhile; not rehashed", extra={"user_id": user.user_id})
+        return
+    logger.info("password rehashed", extra={"user_id": user.user_id})
 
 
 def start_session(user: UserItem) -> AuthResponse:
@@ -169,6 +197,13 @@ def user_by_email(email: str) -> UserItem | None:
     try:
         marker = EmailMarkerItem.get(*EmailMarkerItem.key(email), consistent_read=True)
         return UserItem.get(*UserItem.key(marker.user_id), consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def _deleted_usage(email: str, month: str) -> DeletedUsageItem | None:
+    try:
+        return DeletedUsageItem.get(*DeletedUsageItem.key(email, month), consistent_read=True)
     except DoesNotExist:
         return None
 

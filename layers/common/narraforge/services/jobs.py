@@ -4,23 +4,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from pydantic import ValidationError
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
 from narraforge.data import keys
 from narraforge.data.base import utcnow
-from narraforge.data.models import CheckpointItem, IdempotencyItem, JobItem, StatsItem
+from narraforge.data.models import IdempotencyItem, JobItem, ProjectItem, StatsItem
 from narraforge.data.transactions import Transaction
 from narraforge.enums import JobStatus
 from narraforge.errors import Conflict, InvalidInput, LimitExceeded, NotFound
 from narraforge.llm.factory import is_offline
 from narraforge.llm.pricing import estimate_job_cost
 from narraforge.observability import logger, metrics
-from narraforge.schemas.briefs import ProductionBrief
+from narraforge.schemas.briefs import ProductionBrief, ProductionBriefRequest
 from narraforge.schemas.jobs import JobCreateRequest, JobResponse, JobStatusResponse, StageUsage
-from narraforge.services import executions, quotas
+from narraforge.services import executions, quotas, usage
 from narraforge.services import projects as project_service
 from narraforge.services.identity import CurrentUser
 from narraforge.services.job_state import ACTIVE, RESUMABLE, can_resume, status_actions, status_in
@@ -36,12 +38,37 @@ def body_hash(value: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def create(current: CurrentUser, body: JobCreateRequest, idempotency_key: str | None) -> tuple[JobItem, bool]:
-    """Returns (job, created). A repeated Idempotency-Key with the same body returns the first job."""
-    project_service.get(current.id, body.project_id)
-    job, created = reserve(current, body.project_id, body.production_brief, idempotency_key,
-                           body_hash(body.model_dump(mode="json")))
+Admit = Callable[[], None]
+
+
+def create(current: CurrentUser, body: JobCreateRequest, idempotency_key: str | None,
+           admit: Admit | None = None) -> tuple[JobItem, bool]:
+    """Returns (job, created). A repeated Idempotency-Key with the same body returns the first job.
+    `admit` (the per-user generation rate limit) runs once the request is known to be valid."""
+    project = project_service.get(current.id, body.project_id)
+    brief = with_project_defaults(body.production_brief, project)
+    job, created = reserve(current, body.project_id, brief, idempotency_key,
+                           body_hash(body.model_dump(mode="json")), admit=admit)
     return (start(job) if created else job), created
+
+
+def with_project_defaults(brief: ProductionBriefRequest, project: ProjectItem) -> ProductionBrief:
+    """The brief completed with the project's default type and genre; a field missing from both is
+    refused as if the request had left out a required field."""
+    values = brief.model_dump(mode="json")
+    values["production_type"] = values["production_type"] or project.default_production_type
+    values["genre"] = values["genre"] or project.default_genre
+    missing = [name for name in ("production_type", "genre") if values[name] is None]
+    if missing:
+        raise InvalidInput("Request validation failed", details=[
+            {"loc": ["body", "production_brief", name], "msg": "Field required", "type": "missing"}
+            for name in missing])
+    try:
+        return ProductionBrief.model_validate(values)
+    except ValidationError as exc:  # e.g. the project's default type does not suit target_length
+        raise InvalidInput("Request validation failed", details=[
+            {"loc": ["body", "production_brief", *[str(p) for p in err["loc"]]], "msg": err["msg"],
+             "type": err["type"]} for err in exc.errors()]) from exc
 
 
 def reserve(
@@ -50,10 +77,13 @@ def reserve(
     brief: ProductionBrief,
     idempotency_key: str | None,
     request_hash: str,
+    *,
+    admit: Admit | None = None,
     **extra: Any,
 ) -> tuple[JobItem, bool]:
-    """Plan limits, then one transaction: the quota reservation, the QUEUED job (with `extra`
-    attributes) and the idempotency marker. Nothing is started yet."""
+    """Plan limits, `admit` (the rate limit: only requests that got this far count against it), then
+    one transaction: the quota reservation, the QUEUED job (with `extra` attributes) and the idempotency
+    marker. Nothing is started yet."""
     user = current.user
     if idempotency_key:
         replay = _replayed(current.id, idempotency_key, request_hash)
@@ -65,9 +95,11 @@ def reserve(
             f"The {user.subscription_tier} plan allows briefs of at most {max_words} words",
             details={"max_target_length": max_words, "target_length": brief.target_length},
         )
+    if admit is not None:
+        admit()
     estimate = round(estimate_job_cost(brief, offline=is_offline()), 6)
     month = quotas.current_month()
-    usage, usage_actions, usage_condition = quotas.reservation(user, month, estimate)
+    quota, quota_actions, quota_condition = quotas.reservation(user, month, estimate)
 
     job_id = keys.new_id()
     job = JobItem(
@@ -83,7 +115,7 @@ def reserve(
     tx = Transaction()
     try:
         with tx:
-            tx.update("quota", usage, actions=usage_actions, condition=usage_condition)
+            tx.update("quota", quota, actions=quota_actions, condition=quota_condition)
             tx.save("job", job, condition=JobItem.pk.does_not_exist())
             tx.update("stats", StatsItem(*StatsItem.key()),
                       actions=[StatsItem.jobs_created.add(1), StatsItem.tag()])
@@ -132,33 +164,48 @@ def start(job: JobItem) -> JobItem:
 
 def fail_and_refund(job: JobItem, message: str, *, allowed: tuple[JobStatus, ...], stage: str | None = None,
                     to: JobStatus = JobStatus.FAILED) -> bool:
-    """Ends an active job. If it produced no narrative, its generation goes back to the month's quota —
-    once: `quota_held` flips in the same transaction as the refund. Returns False if it was not active."""
-    actions = [*status_actions(job.user_id, to), JobItem.error_message.set(message),
-               JobItem.completed_at.set(utcnow())]
-    if stage:
-        actions.append(JobItem.failed_stage.set(stage))
-    refundable = bool(job.quota_held) and not job.narrative_id
+    """Ends an active job and writes its usage log entry. What it spent stays counted (the month's cost
+    was billed call by call); its generation goes back to the month's quota only if it produced no
+    narrative and no drafting call was billed — once: `quota_held` flips in the same transaction as the
+    refund. The transaction also requires the head's call count as read, so a call billed meanwhile
+    makes it re-read (the log entry and the refund decision always see every billed call).
+    Returns False if the job was not active."""
     counter = StatsItem.jobs_failed if to is JobStatus.FAILED else StatsItem.jobs_cancelled
-    tx = Transaction()
-    try:
-        with tx:
-            if refundable:
-                actions.append(JobItem.quota_held.set(False))
-                usage, usage_actions = quotas.refund(job)
-                tx.update("refund", usage, actions=usage_actions)
-            condition = status_in(allowed)
-            if refundable:
-                condition &= JobItem.quota_held == True  # noqa: E712 - a DynamoDB condition
-            tx.update("job", job, actions=actions, condition=condition)
-            tx.update("stats", StatsItem(*StatsItem.key()), actions=[counter.add(1), StatsItem.tag()])
-    except TransactWriteError as exc:
-        if "job" in tx.failed(exc):
+    for _ in range(usage.MAX_RACES):
+        if JobStatus(job.status) not in allowed:
             return False
-        raise
-    job.refresh(consistent_read=True)
-    metrics.add_metric(name="JobsFailed" if to is JobStatus.FAILED else "JobsCancelled", unit="Count", value=1)
-    return True
+        actions = [*status_actions(job.user_id, to), JobItem.error_message.set(message),
+                   JobItem.completed_at.set(utcnow())]
+        if stage:
+            actions.append(JobItem.failed_stage.set(stage))
+        refundable = bool(job.quota_held) and not job.narrative_id and not job.drafting_billed
+        calls = int(job.llm_calls or 0)
+        condition = status_in(allowed) & (
+            (JobItem.llm_calls == calls) if calls else (JobItem.llm_calls.does_not_exist() | (JobItem.llm_calls == 0)))
+        log = usage.log_item(job, to)
+        tx = Transaction()
+        try:
+            with tx:
+                if refundable:
+                    actions.append(JobItem.quota_held.set(False))
+                    quota, quota_actions = quotas.refund(job)
+                    tx.update("refund", quota, actions=quota_actions)
+                    condition &= JobItem.quota_held == True  # noqa: E712 - a DynamoDB condition
+                tx.update("job", job, actions=actions, condition=condition)
+                tx.update("stats", StatsItem(*StatsItem.key()), actions=[counter.add(1), StatsItem.tag()])
+                tx.save("log", log)
+        except TransactWriteError as exc:
+            if "job" not in tx.failed(exc):
+                raise
+            try:
+                job.refresh(consistent_read=True)
+            except DoesNotExist:
+                return False
+            continue
+        job.refresh(consistent_read=True)
+        metrics.add_metric(name="JobsFailed" if to is JobStatus.FAILED else "JobsCancelled", unit="Count", value=1)
+        return True
+    return False
 
 
 def get(user_id: str, job_id: str, *, consistent: bool = False) -> JobItem:
@@ -195,11 +242,7 @@ def list_page(user_id: str, *, project_id: str | None, status: JobStatus | None,
 
 
 def stage_usage(job_id: str) -> list[StageUsage]:
-    rows = CheckpointItem.query(keys.job_pk(job_id), CheckpointItem.sk.startswith("STAGE#"))
-    return [StageUsage(stage=c.stage, llm_calls=int(c.llm_calls), prompt_tokens=int(c.prompt_tokens),
-                       completion_tokens=int(c.completion_tokens), cost_usd=round(float(c.cost_usd), 6),
-                       duration_seconds=round(float(c.duration_seconds), 3), completed_at=c.completed_at)
-            for c in rows]
+    return usage.stage_usage(job_id)
 
 
 def cancel(user_id: str, job_id: str) -> JobItem:
@@ -215,22 +258,27 @@ def cancel(user_id: str, job_id: str) -> JobItem:
 
 def resume(current: CurrentUser, job_id: str) -> JobItem:
     """Continues a FAILED/CANCELLED job in a new execution (`<jid>-r<n>`); completed stages have
-    checkpoints and are skipped, so they are neither re-run nor re-billed. Takes a generation again."""
+    checkpoints and are skipped, so they are neither re-run nor re-billed. A job whose generation was
+    given back takes one again; one that kept it (it drafted) does not. Either way the month's cost cap
+    must still have room."""
     job = get(current.id, job_id, consistent=True)
     if not can_resume(job):
         raise Conflict(f"A {job.status} job cannot be resumed", details={"status": job.status})
+    held = bool(job.quota_held)
     month = quotas.current_month()
-    usage, usage_actions, usage_condition = quotas.reservation(current.user, month, 0.0)
+    quota, quota_actions, quota_condition = quotas.reservation(current.user, month, 0.0, generation=not held)
     retry = int(job.retry_count or 0) + 1
     actions = [*status_actions(current.id, JobStatus.QUEUED), JobItem.retry_count.set(retry),
-               JobItem.error_message.remove(), JobItem.failed_stage.remove(), JobItem.completed_at.remove(),
-               JobItem.quota_held.set(True), JobItem.usage_month.set(month)]
+               JobItem.error_message.remove(), JobItem.failed_stage.remove(), JobItem.completed_at.remove()]
+    if not held:
+        actions += [JobItem.quota_held.set(True), JobItem.usage_month.set(month)]
     tx = Transaction()
     try:
         with tx:
-            tx.update("quota", usage, actions=usage_actions, condition=usage_condition)
+            tx.update("quota", quota, actions=quota_actions, condition=quota_condition)
             tx.update("job", job, actions=actions,
-                      condition=status_in(RESUMABLE) & (JobItem.retry_count == job.retry_count))
+                      condition=status_in(RESUMABLE) & (JobItem.retry_count == job.retry_count)
+                      & (JobItem.quota_held == held))
     except TransactWriteError as exc:
         failed = tx.failed(exc)
         if "quota" in failed:
@@ -266,6 +314,7 @@ def to_response(job: JobItem, *, with_stages: bool = False) -> JobResponse:
         progress_percentage=round(float(job.progress_percentage), 2),
         estimated_cost_usd=round(float(job.estimated_cost_usd), 6),
         actual_cost_usd=round(float(job.actual_cost_usd), 6), tokens_used=int(job.tokens_used),
+        llm_calls=int(job.llm_calls or 0),
         started_at=job.started_at, completed_at=job.completed_at, duration_seconds=duration,
         error_message=job.error_message, failed_stage=job.failed_stage, retry_count=int(job.retry_count),
         can_resume=can_resume(job), execution_arn=job.execution_arn, narrative_id=job.narrative_id,

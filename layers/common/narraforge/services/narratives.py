@@ -17,14 +17,13 @@ from narraforge.data.models import (
     NarrativeVersionItem,
     ProjectItem,
     StatsItem,
-    UsageItem,
-    UsageLogItem,
 )
 from narraforge.data.transactions import Transaction
 from narraforge.enums import Genre, JobStatus, ProductionType
 from narraforge.errors import NotFound
 from narraforge.observability import logger, metrics
 from narraforge.schemas.narratives import NarrativeDetailResponse, NarrativeResponse, NarrativeVersionResponse
+from narraforge.services import usage
 from narraforge.services.cascade import delete_narrative_tree
 from narraforge.services.job_state import status_actions
 from narraforge.services.pagination import PageResult, fetch_page
@@ -38,7 +37,7 @@ NOT_FOUND = "Narrative not found"
 def publish(ctx: JobStageContext, sk: str, started: float) -> None:
     """Stage 10: assemble, store text and metadata in S3, then one transaction that completes the job
     and writes the narrative (head + version 1, or a new version of a regenerated narrative), project
-    stats, usage and the usage log — all or nothing.
+    stats and the usage log — all or nothing. (The month's cost usage was billed call by call.)
 
     A first version takes the job's id as the narrative id and a regeneration keeps the version number
     it took on its first attempt (`_version_number`), so a retried stage 10 rewrites the same S3 keys
@@ -114,22 +113,16 @@ class _Bill:
 
 def _completion(tx: Transaction, ctx: JobStageContext, sk: str, stage_key: str, narrative_id: str,
                 bill: _Bill) -> None:
-    """The operations every publication shares: checkpoint, job COMPLETED, usage, usage log."""
+    """The operations every publication shares: checkpoint, job COMPLETED, usage log entry."""
     from narraforge.pipeline.runner import checkpoint_item, head_actions
 
     job = ctx.job
-    stage_costs = {c.stage: {"tokens": int(c.prompt_tokens + c.completion_tokens), "cost_usd": float(c.cost_usd),
-                             "llm_calls": int(c.llm_calls)}
-                   for c in CheckpointItem.query(keys.job_pk(job.job_id), CheckpointItem.sk.startswith("STAGE#"))}
-    log = UsageLogItem(keys.usage_log_pk(job.user_id, job.usage_month), job.job_id, job_id=job.job_id,
-                       narrative_id=narrative_id, tokens_used=bill.tokens, cost_usd=bill.cost, stages=stage_costs)
+    log = usage.log_item(job, JobStatus.COMPLETED, narrative_id)
     job_actions = [*head_actions(ctx), *status_actions(job.user_id, JobStatus.COMPLETED, touch=False),
                    JobItem.narrative_id.set(narrative_id), JobItem.completed_at.set(utcnow())]
     tx.save("checkpoint", checkpoint_item(ctx, sk, stage_key, bill.duration),
             condition=CheckpointItem.pk.does_not_exist())
     tx.update("job", job, actions=job_actions, condition=JobItem.status == JobStatus.RUNNING.value)
-    tx.update("usage", UsageItem(*UsageItem.key(job.user_id, job.usage_month)),
-              actions=[UsageItem.cost_used_usd.add(bill.cost), UsageItem.tag()])
     tx.save("log", log)
 
 
@@ -206,9 +199,10 @@ def _publish_version(ctx: JobStageContext, sk: str, stage_key: str, version_item
                     head_actions_ += [NarrativeItem.version.set(number), NarrativeItem.job_id.set(job.job_id),
                                       NarrativeItem.title.set(assembled.title),
                                       NarrativeItem.word_count.set(assembled.word_count)]
+                    # A version nobody judged shows no score, not the score of the version before it.
                     score = assembled.quality_metrics.get("overall_score")
-                    if score is not None:
-                        head_actions_.append(NarrativeItem.overall_quality_score.set(score))
+                    head_actions_.append(NarrativeItem.overall_quality_score.set(score) if score is not None
+                                         else NarrativeItem.overall_quality_score.remove())
                 tx.update("narrative", head, actions=head_actions_,
                           condition=NarrativeItem.pk.exists() & (NarrativeItem.version == current))
                 tx.update("project", ProjectItem(*ProjectItem.key(job.user_id, job.project_id)),

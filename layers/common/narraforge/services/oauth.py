@@ -1,15 +1,24 @@
 """OAuth sign-in (DESIGN §9): start a flow, then turn the provider's callback into our own login.
 
-A callback resolves to a user in this order: the provider account already linked → its user; an
-account with the same email, which the provider has verified → link it; nobody → a new FREE user
-without a password. An email the provider has not verified is never linked nor claimed, or anyone
-could sign in as anyone by typing their address into a provider profile.
+A sign-in callback resolves to a user in this order: the provider account already linked → its user; an
+account with the same email, which the provider has verified and which has no password → link it; nobody
+→ a new FREE user without a password. An account with a password is never linked by email: whoever
+registered the address first may not own it, and linking would let the real owner in beside a squatter
+whose password and sessions keep working. Such an account links a provider only through `link` flows,
+started by a session that proved the account. An email the provider has not verified is never linked nor
+claimed, or anyone could sign in as anyone by typing their address into a provider profile.
+
+Every flow is bound to the browser that started it (RFC 9700 §4.7): the start hands out a random value
+for a cookie and stores only its hash, and the callback must bring the cookie back, so a leaked or
+planted callback URL signs nobody in.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError
@@ -38,43 +47,65 @@ from narraforge.services import auth as auth_service
 RESOLVE_ATTEMPTS = 2
 
 
-def start(provider: OAuthProvider) -> str:
-    """Stores a single-use state with its PKCE verifier and returns the provider's authorization URL."""
+@dataclass(frozen=True)
+class StartedFlow:
+    """Where to send the browser, and the value the browser must keep in its cookie until the callback."""
+
+    authorization_url: str
+    browser_secret: str
+
+
+def start(provider: OAuthProvider, link_user_id: str | None = None) -> StartedFlow:
+    """Stores a single-use state with its PKCE verifier and the hash of a fresh browser secret; with
+    `link_user_id`, the callback links the provider account to that (signed-in) user."""
     config = oauth.provider_config(provider)
     state = secrets.token_urlsafe(32)
+    browser_secret = secrets.token_urlsafe(32)
     verifier = oauth.new_code_verifier()
     pending = OAuthStateItem(
-        *OAuthStateItem.key(_state_hash(state)),
+        *OAuthStateItem.key(_hash(state)),
         provider=provider.value,
         code_verifier=verifier,
         redirect_uri=config.redirect_uri,
         expires_at=utcnow() + timedelta(seconds=get_settings().oauth_state_ttl_seconds),
+        browser_hash=_hash(browser_secret),
+        link_user_id=link_user_id,
     )
     pending.ttl = pending.expires_at
     pending.save(condition=OAuthStateItem.pk.does_not_exist())
-    return oauth.authorization_url(config, state=state, challenge=oauth.code_challenge(verifier))
+    url = oauth.authorization_url(config, state=state, challenge=oauth.code_challenge(verifier))
+    return StartedFlow(authorization_url=url, browser_secret=browser_secret)
 
 
-def callback(provider: OAuthProvider, code: str, state: str) -> AuthResponse:
+def callback(provider: OAuthProvider, code: str, state: str, browser_secret: str | None) -> AuthResponse:
     config = oauth.provider_config(provider)
-    pending = _consume_state(provider, state)
+    pending = _consume_state(provider, state, browser_secret)
     access_token = oauth.exchange_code(config, code=code, verifier=pending.code_verifier,
                                        redirect_uri=pending.redirect_uri)
     profile = oauth.fetch_profile(config, access_token)
-    return auth_service.start_session(_resolve_user(provider, profile))
+    if pending.link_user_id:
+        user = _link_to_account(pending.link_user_id, provider, profile)
+    else:
+        user = _resolve_user(provider, profile)
+    return auth_service.start_session(user)
 
 
-def _state_hash(state: str) -> str:
-    return hashlib.sha256(state.encode("utf-8")).hexdigest()
+def _hash(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
-def _consume_state(provider: OAuthProvider, state: str) -> OAuthStateItem:
-    """Deletes the state with a condition, so of two callbacks carrying it only one gets past here."""
+def _consume_state(provider: OAuthProvider, state: str, browser_secret: str | None) -> OAuthStateItem:
+    """Deletes the state with a condition, so of two callbacks carrying it only one gets past here.
+    The browser check comes first: a callback from another browser must not burn the state of the one
+    that started the flow (whoever holds a leaked URL could otherwise deny that sign-in)."""
     unknown = BadRequest("Unknown or already used OAuth state; start the sign-in again")
     try:
-        pending = OAuthStateItem.get(*OAuthStateItem.key(_state_hash(state)), consistent_read=True)
+        pending = OAuthStateItem.get(*OAuthStateItem.key(_hash(state)), consistent_read=True)
     except DoesNotExist as exc:
         raise unknown from exc
+    if browser_secret is None or not hmac.compare_digest(_hash(browser_secret), pending.browser_hash or ""):
+        raise BadRequest("This sign-in was started in another browser (or its cookie expired): start it again "
+                         "in this browser")
     try:
         pending.delete(condition=OAuthStateItem.pk.exists())
     except DeleteError as exc:
@@ -98,11 +129,15 @@ def _resolve_user(provider: OAuthProvider, profile: oauth.Profile) -> UserItem:
         if email is None:
             raise Forbidden(f"Your {name} account has no primary email address; add one at {name} and try again")
         existing = auth_service.user_by_email(email)
+        if existing is not None and existing.password_hash:
+            raise Conflict(f"An account with this email already exists and has a password, so your {name} "
+                           f"account was not linked to it. If it is yours, sign in with your password and link "
+                           f"{name} from your account (POST /auth/oauth/{provider.value}/link). If you never "
+                           f"created that account, do not use it: contact support.")
         if not profile.email_verified:
             if existing is not None:
                 raise Conflict(f"An account with this email already exists, and {name} has not verified this "
-                               f"email, so it was not linked. Sign in with your password, or verify the "
-                               f"email at {name} and try again.")
+                               f"email, so it was not linked. Verify the email at {name} and try again.")
             raise Forbidden(f"{name} has not verified your email address; verify it at {name} and try again")
         try:
             if existing is not None:
@@ -113,6 +148,31 @@ def _resolve_user(provider: OAuthProvider, profile: oauth.Profile) -> UserItem:
             if not failed_conditions(exc):
                 raise
             logger.info("oauth sign-in lost a race; resolving again", extra={"provider": provider.value})
+    raise Conflict("Another sign-in with this account is in progress; try again")
+
+
+def _link_to_account(user_id: str, provider: OAuthProvider, profile: oauth.Profile) -> UserItem:
+    """A link flow: the session that started it proved the account, so the provider's email need not be
+    the account's (nor verified); the provider account only must not belong to someone else."""
+    name = oauth.DISPLAY_NAMES[provider]
+    for _ in range(RESOLVE_ATTEMPTS):
+        try:
+            user = UserItem.get(*UserItem.key(user_id), consistent_read=True)
+        except DoesNotExist as exc:
+            raise BadRequest(f"The account that started linking {name} no longer exists") from exc
+        linked = _linked_user(provider, profile.subject)
+        if linked is not None:
+            if linked.user_id != user.user_id:
+                raise Conflict(f"This {name} account is already linked to another NarraForge account; "
+                               f"sign in with {name} to use that account")
+            return linked
+        try:
+            _link(user, provider, profile)
+            return user
+        except TransactWriteError as exc:
+            if not failed_conditions(exc):
+                raise
+            logger.info("oauth link lost a race; looking again", extra={"provider": provider.value})
     raise Conflict("Another sign-in with this account is in progress; try again")
 
 

@@ -5,19 +5,18 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from pynamodb.pagination import ResultIterator
 
 from narraforge.schemas.common import Page
 from narraforge.security.cursors import decode_cursor, encode_cursor
 
-T = TypeVar("T")
 Query = Callable[..., ResultIterator[Any]]
 
 
 @dataclass(frozen=True)
-class PageResult(Generic[T]):
+class PageResult[T]:
     items: list[T]
     total: int
     page: int

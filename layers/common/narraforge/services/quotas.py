@@ -1,5 +1,6 @@
 """Monthly quotas: one conditional ADD on the usage counter reserves a generation atomically;
-a refund gives it back exactly once (the job's `quota_held` flag flips in the same transaction)."""
+a refund gives it back exactly once (the job's `quota_held` flag flips in the same transaction).
+The month's cost is added call by call as the pipeline is billed (`usage.bill_call`)."""
 
 from __future__ import annotations
 
@@ -22,21 +23,27 @@ def reset_date(now: datetime | None = None) -> datetime:
     return datetime(year, month, 1, tzinfo=UTC)
 
 
-def reservation(user: UserItem, month: str, estimate_usd: float) -> tuple[UsageItem, list[Action], Condition | None]:
-    """Update of the month's counter that takes one generation, with the condition that enforces the
-    tier's generation limit and the user's cost cap (both checked by DynamoDB, not by us)."""
+def reservation(user: UserItem, month: str, estimate_usd: float, *,
+                generation: bool = True) -> tuple[UsageItem, list[Action], Condition | None]:
+    """Update of the month's counter that takes one generation (none with `generation=False`: a resume
+    of a job that kept its own), with the condition that enforces the tier's generation limit and the
+    user's cost cap (both checked by DynamoDB, not by us). The cap is measured against what was spent
+    this month, cancelled and failed jobs included: a cap already reached refuses even a free estimate."""
     usage = UsageItem(*UsageItem.key(user.user_id, month))
     condition: Condition | None = None
     limit = limits_for(user.subscription_tier).monthly_generations
-    if limit is not None:
+    if generation and limit is not None:
         condition = UsageItem.generations_used.does_not_exist() | (UsageItem.generations_used < limit)
     if user.monthly_cost_limit_usd is not None:
-        room = float(user.monthly_cost_limit_usd) - estimate_usd
+        cap = float(user.monthly_cost_limit_usd)
+        room = cap - estimate_usd
         if room < 0:
             raise limit_error(user, month, estimate_usd)
-        cost_ok = UsageItem.cost_used_usd.does_not_exist() | (UsageItem.cost_used_usd <= room)
+        cost_ok = UsageItem.cost_used_usd.does_not_exist() | (
+            (UsageItem.cost_used_usd < cap) & (UsageItem.cost_used_usd <= room))
         condition = cost_ok if condition is None else condition & cost_ok
-    return usage, [UsageItem.generations_used.add(1), UsageItem.tag()], condition
+    actions = [UsageItem.generations_used.add(1), UsageItem.tag()] if generation else [UsageItem.tag()]
+    return usage, actions, condition
 
 
 def refund(job: JobItem) -> tuple[UsageItem, list[Action]]:
@@ -58,8 +65,10 @@ def limit_error(user: UserItem, month: str, estimate_usd: float) -> LimitExceede
             f"Monthly generation limit reached ({used}/{limit}) for the {user.subscription_tier} plan",
             details={"limit": limit, "used": used, "resets_at": resets},
         )
+    cap = float(user.monthly_cost_limit_usd or 0)
+    reached = cost_used >= cap
     return LimitExceeded(
-        "Monthly cost limit would be exceeded by this generation",
+        "Monthly cost limit reached" if reached else "Monthly cost limit would be exceeded by this generation",
         details={"cost_limit_usd": user.monthly_cost_limit_usd, "cost_used_usd": round(cost_used, 6),
                  "estimated_cost_usd": estimate_usd, "resets_at": resets},
     )

@@ -25,13 +25,14 @@ STRUCTURAL_FIELDS = {"production_type", "genre", "subject", "target_length", "ch
 
 
 def regenerate(current: CurrentUser, narrative_id: str, body: RegenerateRequest,
-               idempotency_key: str | None) -> tuple[JobItem, bool]:
+               idempotency_key: str | None, admit: jobs.Admit | None = None) -> tuple[JobItem, bool]:
+    """`admit` (the generation rate limit) runs only once the request passed every check."""
     head = get_head(current.id, narrative_id)
     source = jobs.get(current.id, get_version(narrative_id, int(head.version)).job_id)
     brief = _merged_brief(source, body)
     request_hash = jobs.body_hash({"narrative_id": narrative_id, **body.model_dump(mode="json")})
     job, created = jobs.reserve(
-        current, head.project_id, brief, idempotency_key, request_hash,
+        current, head.project_id, brief, idempotency_key, request_hash, admit=admit,
         target_narrative_id=narrative_id, parent_version=int(head.version), instructions=body.instructions,
         source_job_id=source.job_id,
     )

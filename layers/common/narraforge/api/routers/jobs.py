@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response
 
 from narraforge.api.app_factory import COMMON_ERRORS, error_response
-from narraforge.api.deps import CurrentUserDep, GeneratingUserDep, PageDep, ResourceId
+from narraforge.api.deps import CurrentUserDep, GeneratingUserDep, PageDep, ResourceId, generation_admission
 from narraforge.api.routing import collection_route
 from narraforge.enums import JobStatus
 from narraforge.schemas.common import Page
@@ -30,7 +30,7 @@ def create_job(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=128,
                                                   pattern=r"^[\x21-\x7e]+$")] = None,
 ) -> JobResponse:
-    job, created = job_service.create(current, body, idempotency_key)
+    job, created = job_service.create(current, body, idempotency_key, generation_admission(current, response))
     if not created:
         response.headers["Idempotent-Replayed"] = "true"
     return job_service.to_response(job)

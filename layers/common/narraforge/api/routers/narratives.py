@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import PlainTextResponse, RedirectResponse
 
 from narraforge.api.app_factory import COMMON_ERRORS, error_response
-from narraforge.api.deps import CurrentUserDep, GeneratingUserDep, PageDep, ResourceId
+from narraforge.api.deps import CurrentUserDep, GeneratingUserDep, PageDep, ResourceId, generation_admission
 from narraforge.api.routing import collection_route
 from narraforge.enums import ExportFormat, Genre, ProductionType
 from narraforge.schemas.common import Page
@@ -80,7 +80,8 @@ def regenerate(
     from narraforge.services import jobs as job_service
     from narraforge.services.regenerate import regenerate as start_regeneration
 
-    job, created = start_regeneration(current, narrative_id, body or RegenerateRequest(), idempotency_key)
+    job, created = start_regeneration(current, narrative_id, body or RegenerateRequest(), idempotency_key,
+                                      generation_admission(current, response))
     if not created:
         response.headers["Idempotent-Replayed"] = "true"
     return job_service.to_response(job)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -12,7 +12,6 @@ from narraforge.enums import Stage
 from narraforge.llm.base import Completion, LlmBadOutput, Message, ValidationFailed
 from narraforge.pipeline.context import ModelRole, StageContext
 
-ReplyT = TypeVar("ReplyT", bound=BaseModel)
 FENCE_RE = re.compile(r"^```(?:json)?\s*|\s*```$")
 
 
@@ -20,7 +19,7 @@ def schema_for(name: str, model: type[BaseModel]) -> dict[str, Any]:
     return {"name": name, "schema": model.model_json_schema()}
 
 
-def ask_json(
+def ask_json[ReplyT: BaseModel](
     ctx: StageContext,
     role: ModelRole,
     messages: list[Message],
@@ -36,7 +35,7 @@ def ask_json(
                                temperature=temperature)[0]
 
 
-def ask_json_completion(
+def ask_json_completion[ReplyT: BaseModel](
     ctx: StageContext,
     role: ModelRole,
     messages: list[Message],
@@ -64,7 +63,7 @@ def ask_json_completion(
             raise
 
 
-def parse_json(completion: Completion, *, name: str, model: type[ReplyT]) -> ReplyT:
+def parse_json[ReplyT: BaseModel](completion: Completion, *, name: str, model: type[ReplyT]) -> ReplyT:
     raw = FENCE_RE.sub("", completion.text.strip())
     try:
         return model.model_validate(json.loads(raw))

@@ -1,6 +1,10 @@
 """Stage 7: LLM-judged scores against a rubric, in bounded windows of segments; one revision of the
 worst flagged segments when the overall score is under the bar.
 
+Scores count as judged only when a language model gave them: the offline engine's review (it labels its
+replies `engine: offline`) keeps its flags, which it derives from the measured facts, but its scores are
+reported as null with `judged: false`, and nothing is revised on them.
+
 The judge never re-reads the whole text: it sees each segment's plan, real opening and closing lines and
 measured facts, so its prompt size does not grow with the length of the work.
 """
@@ -17,7 +21,15 @@ from narraforge.pipeline.layout import EXTEND_BELOW, JUDGE_WINDOW, MAX_REVISIONS
 from narraforge.pipeline.metrics import characters_present
 from narraforge.pipeline.prompts import coherence_validation as prompt
 from narraforge.pipeline.prompts.common import bible
-from narraforge.pipeline.stages.calls import ask_json, ask_text, characters, interpretation, plans, token_budget, world
+from narraforge.pipeline.stages.calls import (
+    ask_json_completion,
+    ask_text,
+    characters,
+    interpretation,
+    plans,
+    token_budget,
+    world,
+)
 from narraforge.pipeline.text import truncate_words, word_count
 
 SCORE_KEYS = (
@@ -119,8 +131,9 @@ def run(ctx: StageContext) -> dict[str, Any]:
     premise = interpretation(ctx)["premise"]
     reviews: list[tuple[Review, int]] = []
     flags: list[Flag] = []
+    judged = True
     for window in chunks(list(range(len(facts))), JUDGE_WINDOW):
-        review = ask_json(
+        review, completion = ask_json_completion(
             ctx,
             ModelRole.JUDGING,
             prompt.judge_messages(ctx.brief, segments=[facts[i] for i in window], premise=premise),
@@ -129,12 +142,17 @@ def run(ctx: StageContext) -> dict[str, Any]:
             max_tokens=700 + 80 * len(window),
             temperature=0.2,
         )
+        judged = judged and completion.metadata.get("engine") != "offline"
         reviews.append((review, sum(facts[i]["word_count"] for i in window) or 1))
         flags += [f for f in review.flagged_segments if f.index in window]
+    scores: dict[str, float | None]
     scores, reasons = _aggregate(reviews)
+    if not judged:
+        scores, reasons = dict.fromkeys(SCORE_KEYS), {}
     bar = revision_bar()
     revisions: dict[str, str] = {}
-    if scores["overall_score"] < bar:
+    overall = scores["overall_score"]
+    if overall is not None and overall < bar:
         worst = sorted(flags, key=lambda f: (-f.severity, f.index))
         chosen = list(dict.fromkeys(f.index for f in worst))[:MAX_REVISIONS]
         for index in chosen:
@@ -148,6 +166,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
             if revised is not None:
                 revisions[str(index)] = revised
     return {
+        "judged": judged,
         "scores": scores,
         "reasons": reasons,
         "flagged_segments": [f.model_dump() for f in flags],

@@ -35,7 +35,9 @@ def run(ctx: StageContext) -> dict[str, Any]:
         "target_length": brief.target_length,
         "length_adherence": length_adherence(total, brief.target_length),
         "characters_missing": [name for name, ok in present.items() if not ok],
-        "judged_overall_score": ctx.output_of(Stage.COHERENCE_VALIDATION)["scores"]["overall_score"],
+        # None when no model judged the text (the offline engine).
+        "judged_overall_score": ctx.output_of(Stage.COHERENCE_VALIDATION)["scores"]["overall_score"]
+        if ctx.output_of(Stage.COHERENCE_VALIDATION).get("judged", True) else None,
     }
     reply = ask_json(
         ctx,

@@ -9,7 +9,23 @@ from narraforge.pipeline import metrics
 from narraforge.pipeline.context import AssembledNarrative, StageContext
 from narraforge.pipeline.prompts.output_processing import heading, separator
 from narraforge.pipeline.stages.calls import characters, final_texts, interpretation, plans, world
+from narraforge.pipeline.stages.coherence_validation import SCORE_KEYS
 from narraforge.pipeline.text import word_count
+
+DEMO_NOTICE = "Demo text, written without a language model"
+
+
+def judged_scores(coherence: dict[str, Any], engine: str) -> dict[str, Any]:
+    """The stage-7 scores with how they were obtained: a model's are judged; without one (the offline engine,
+    also in outputs stored before stage 7 recorded `judged`) they are null, never presented as judged."""
+    judged = bool(coherence.get("judged", engine != "offline"))
+    scores = coherence["scores"] if judged else dict.fromkeys(SCORE_KEYS)
+    return {
+        **scores,
+        "judged": judged,
+        "overall_score_source": "model" if judged and scores.get("overall_score") is not None else "none",
+        "judge_reasons": coherence["reasons"] if judged else {},
+    }
 
 
 def _body(ctx: StageContext, texts: list[str]) -> str:
@@ -39,10 +55,10 @@ def assemble(ctx: StageContext) -> AssembledNarrative:
     computed = metrics.compute(
         text, target_length=brief.target_length, character_names=[c["name"] for c in cast], language=brief.language
     )
+    engine = interpretation(ctx)["engine"]
     quality = {
         **computed,
-        **coherence["scores"],
-        "judge_reasons": coherence["reasons"],
+        **judged_scores(coherence, engine),
         "revised_segments": coherence["revised_segments"],
     }
     structure = ctx.output_of(Stage.STRUCTURE_DESIGN)
@@ -60,7 +76,8 @@ def assemble(ctx: StageContext) -> AssembledNarrative:
             }
             for p, t in zip(plans(ctx), texts, strict=True)
         ],
-        "engine": interpretation(ctx)["engine"],
+        "engine": engine,
+        **({"notice": DEMO_NOTICE} if engine == "offline" else {}),
         "blurb": editorial["blurb"],
         "editorial_notes": editorial["notes"],
         "language": brief.language,
