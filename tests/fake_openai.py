@@ -153,6 +153,10 @@ class FakeOpenAI:
                 if self.fenced_json and schema is not None:
                     content = f"Here is the JSON you asked for:\n```json\n{content}\n```\nLet me know if it helps!"
             completion_tokens = max(1, len(content.split()) * 4 // 3)
+            if await request.is_disconnected():
+                # The client gave up (its timeout, on a loaded machine): the reply is never delivered, so it
+                # is not counted as billed (the real API would bill it, and no client could know its usage).
+                return JSONResponse({"error": {"message": "client went away"}}, status_code=499)
             with self.lock:
                 self.billed_tokens += prompt_tokens + completion_tokens
             return JSONResponse({

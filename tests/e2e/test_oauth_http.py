@@ -93,7 +93,8 @@ def test_oauth_flow_is_bound_to_its_browser_and_never_takes_over_a_password_acco
 
     # Whoever knows the password proves the account with it, and only then links Google.
     login = client.post("/auth/login", json={"email": email, "password": PASSWORD}).json()
-    link = client.post("/auth/oauth/google/link", headers=bearer(login["access_token"]))
+    assert client.post("/auth/oauth/google/link", headers=bearer(login["access_token"])).status_code == 401
+    link = client.post("/auth/oauth/google/link", headers=bearer(login["access_token"]), json={"password": PASSWORD})
     assert link.status_code == 200, link.text
     linked = callback(client, consent(fake, link.json()["authorization_url"], owner_google),
                       cookie=binding_cookie(link)[BROWSER_COOKIE].value)

@@ -42,6 +42,7 @@ VALID_BODIES: dict[tuple[str, str], Any] = {
     ("PUT", "/projects/{project_id}"): {"name": "taken over"},
     ("PATCH", "/projects/{project_id}"): {"name": "taken over"},
     ("POST", "/narratives/{narrative_id}/regenerate"): {},
+    ("PATCH", "/narratives/{narrative_id}"): {"title": "taken over"},
 }
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",

@@ -1,6 +1,6 @@
 """Every function imports with no environment at all and in Lambda's (where the X-Ray SDK is live); API
-functions stay free of the LLM client, the export libraries and httpx, and the stage runner free of the web
-stack (each is cold-start weight the other does not need)."""
+functions stay free of the LLM client, the export libraries and httpx, the stage runner free of the web
+stack, and the EventBridge reconciler free of both (each is cold-start weight the other does not need)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import pytest
 
 from tests.helpers import IN_LAMBDA, NO_ENVIRONMENT, REPO, in_fresh_interpreter
 
-API_FUNCTIONS = sorted(p.parent.name for p in (REPO / "functions").glob("*/app.py") if p.parent.name != "stage_runner")
+NOT_API = ("stage_runner", "reconciler")
+API_FUNCTIONS = sorted(p.parent.name for p in (REPO / "functions").glob("*/app.py") if p.parent.name not in NOT_API)
 
 PROBE = """
 import json, sys
@@ -18,6 +19,7 @@ print(json.dumps({{"handler": callable(module.handler),
 """
 NOT_FOR_API = ("openai", "fpdf", "ebooklib", "docx", "moto", "httpx")
 NOT_FOR_RUNNER = ("fastapi", "starlette", "mangum", "moto")
+NOT_FOR_RECONCILER = tuple(sorted(set(NOT_FOR_API) | set(NOT_FOR_RUNNER) | {"narraforge.api", "narraforge.pipeline"}))
 ENVIRONMENTS = pytest.mark.parametrize("env", [NO_ENVIRONMENT, IN_LAMBDA], ids=["empty", "lambda"])
 
 
@@ -34,6 +36,19 @@ def test_api_functions_import_without_heavy_libraries(name, env):
 @ENVIRONMENTS
 def test_stage_runner_imports_without_the_web_stack(env):
     assert _import_report("stage_runner", NOT_FOR_RUNNER, env) == {"handler": True, "heavy": []}
+
+
+@ENVIRONMENTS
+def test_reconciler_imports_neither_the_web_stack_nor_the_pipeline(env):
+    """An EventBridge handler: no FastAPI, no jobs router, no LLM client at its cold start."""
+    assert _import_report("reconciler", NOT_FOR_RECONCILER, env) == {"handler": True, "heavy": []}
+
+
+@ENVIRONMENTS
+def test_realtime_function_imports_neither_the_web_stack_nor_the_pipeline(env):
+    """The WebSocket function is a plain handler: no FastAPI on its cold start, no LLM client."""
+    heavy = tuple(sorted(set(NOT_FOR_RECONCILER) - {"narraforge.api"}))  # narraforge.api.websocket is its adapter
+    assert _import_report("realtime", heavy, env) == {"handler": True, "heavy": []}
 
 
 

@@ -238,3 +238,40 @@ def test_refused_requests_do_not_use_up_the_generation_limit(user, generation_li
     assert limited.status_code == 429
     assert error_code(limited.json()) == "rate_limited" and int(limited.headers["retry-after"]) >= 1
     assert generations_used(user.user_id) == 2
+
+
+def test_estimate_before_submitting_reserves_nothing(user, monkeypatch):
+    """POST /jobs/estimate: the brief with the project's defaults, its expected cost and time, and whether
+    the plan allows it — nothing reserved, no job, no generation used."""
+    from narraforge.config import reset_settings
+
+    offline = user.post("/jobs/estimate", json={"project_id": user.project_id, "production_brief": brief()})
+    assert offline.status_code == 200, offline.text
+    body = offline.json()
+    assert body["engine"] == "offline" and body["estimated_cost_usd"] == 0 and body["within_plan"] is True
+    assert body["estimated_seconds"] > 0 and "offline" in body["assumptions"]
+    assert user.get("/jobs/").json()["total"] == 0 and user.get("/auth/me").json()["monthly_generations_used"] == 0
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    reset_settings()
+    short, long = (user.post("/jobs/estimate", json={"project_id": user.project_id,
+                                                    "production_brief": brief(target_length=n)}).json()
+                   for n in (1000, 9000))
+    assert short["engine"] == "openai" and 0 < short["estimated_cost_usd"] < long["estimated_cost_usd"]
+    assert 0 < short["model_calls"] < long["model_calls"] and short["completion_tokens"] < long["completion_tokens"]
+    assert short["estimated_seconds"] > 0 and "tokens/s" in short["assumptions"]
+    too_long = user.post("/jobs/estimate", json={"project_id": user.project_id,
+                                                 "production_brief": brief(production_type="novel",
+                                                                           target_length=40000)}).json()
+    assert too_long["within_plan"] is False  # FREE briefs stop at 10,000 words
+
+    monkeypatch.setenv("NARRAFORGE_PROSE_MODEL", "house-model-7b")
+    reset_settings()
+    unknown = user.post("/jobs/estimate", json={"project_id": user.project_id, "production_brief": brief()}).json()
+    assert unknown["estimated_cost_usd"] is None and unknown["unpriced_models"] == ["house-model-7b"]
+    missing = user.post("/jobs/estimate", json={"project_id": "01J0000000000000000000000",
+                                                "production_brief": brief()})
+    assert missing.status_code == 404
+    invalid = user.post("/jobs/estimate", json={"project_id": user.project_id,
+                                                "production_brief": brief(subject="short")})
+    assert invalid.status_code == 422

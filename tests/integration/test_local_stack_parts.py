@@ -44,8 +44,12 @@ def test_state_machine_comes_from_the_template_with_substitutions(aws):
     _, definition = state_machine_definition({"SegmentMapConcurrency": 3}, "us-east-1")
     parsed = json.loads(definition)
     assert "${" not in definition
-    assert parsed["States"]["LanguageStylization"]["MaxConcurrency"] == 3
-    assert parsed["States"]["Prepare"]["Parameters"]["Payload"]["max_concurrency"] == 3
+    # Numbers reach the ASL inside strings (valid JSON as committed) and are converted by the state machine.
+    convert = "States.StringToJson('3')"
+    assert parsed["States"]["Prepare"]["Parameters"]["Payload"]["max_concurrency.$"] == convert
+    assert parsed["States"]["Prepare"]["ResultSelector"]["max_concurrency.$"] == convert
+    assert parsed["States"]["SegmentPlanning"]["ResultSelector"]["max_concurrency.$"] == convert
+    assert parsed["States"]["LanguageStylization"]["MaxConcurrencyPath"] == "$.run.max_concurrency"
     assert parsed["States"]["SegmentGeneration"]["MaxConcurrencyPath"] == "$.run.map_concurrency"
     assert parsed["States"]["BriefInterpretation"]["Parameters"]["FunctionName"].endswith(":StageRunnerFunction")
     sfn = boto3.client("stepfunctions", region_name="us-east-1")
@@ -54,7 +58,7 @@ def test_state_machine_comes_from_the_template_with_substitutions(aws):
 
 
 def test_reconciler_settles_an_aborted_execution(api, monkeypatch):
-    from functions.jobs.app import reconcile
+    from functions.reconciler.app import handler as reconcile
 
     # The execution "was stopped from the console" before any stage ran: the job is still QUEUED.
     monkeypatch.setattr("narraforge.services.executions.start", lambda job_id, user_id, retry: f"arn:x:{job_id}")
@@ -64,17 +68,17 @@ def test_reconciler_settles_an_aborted_execution(api, monkeypatch):
     brief = {"production_type": "short_story", "genre": "drama", "subject": "Two sisters sell the family farm",
              "target_length": 800, "character_count": 2}
     job = user.post("/jobs/", json={"project_id": project_id, "production_brief": brief}).json()
-    event = json.loads((REPO / "events/jobs/execution_aborted.json").read_text())
+    event = json.loads((REPO / "events/reconciler/execution_aborted.json").read_text())
     event["detail"]["input"] = json.dumps({"job_id": job["id"], "user_id": auth["user"]["id"]})
     event["detail"]["executionArn"] = job["execution_arn"]
 
     from narraforge.local.apigw import LambdaContext
 
     assert user.get("/auth/me").json()["monthly_generations_used"] == 1
-    assert reconcile(event, LambdaContext("JobsReconcileFunction")) == {"settled": True}
+    assert reconcile(event, LambdaContext("ReconcilerFunction")) == {"settled": True}
     after = user.get(f"/jobs/{job['id']}").json()
     assert after["status"] == "CANCELLED" and after["can_resume"] is True
-    assert reconcile(event, LambdaContext("JobsReconcileFunction")) == {"settled": False}  # idempotent
+    assert reconcile(event, LambdaContext("ReconcilerFunction")) == {"settled": False}  # idempotent
     assert user.get("/auth/me").json()["monthly_generations_used"] == 0  # refunded once
 
 

@@ -76,7 +76,7 @@ def authorize(api, fake: FakeOAuth, provider: str, account: Account, token: str 
     if token is None:
         started = api.get(f"/auth/oauth/{provider}", params={"format": "json"})
     else:
-        started = api.as_user(token).post(f"/auth/oauth/{provider}/link")
+        started = api.as_user(token).post(f"/auth/oauth/{provider}/link", json={"password": PASSWORD})
     assert started.status_code == 200, started.text
     consent = httpx.get(started.json()["authorization_url"], follow_redirects=False)
     assert consent.status_code == 302, consent.text
@@ -235,7 +235,7 @@ def test_binding_cookie_is_set_on_every_start_stored_hashed_and_cleared_on_succe
     reset_settings()
     token = register(api)["access_token"]
     for started in (api.get("/auth/oauth/google"), api.get("/auth/oauth/google", params={"format": "json"}),
-                    api.as_user(token).post("/auth/oauth/google/link")):
+                    api.as_user(token).post("/auth/oauth/google/link", json={"password": PASSWORD})):
         assert started.status_code in (200, 307), started.text
         assert_binding_cookie(set_cookie(started), max_age=300)
 
@@ -320,6 +320,26 @@ def test_link_requires_a_signed_in_user(api, provider):
     assert api.as_user("not-a-token").post("/auth/oauth/google/link").status_code == 401
 
 
+def test_link_from_a_password_account_asks_for_the_password(api, provider, monkeypatch):
+    """An access token alone (stolen, say) cannot attach a provider account: the password is asked again,
+    and guessing it is rate-limited like a login."""
+    from narraforge.config import reset_settings
+    from narraforge.data.models import OAuthStateItem
+
+    writer = api.as_user(register(api)["access_token"])
+    for body in (None, {}, {"password": "wrong-password-guess"}):
+        refused = writer.post("/auth/oauth/google/link", json=body)
+        assert refused.status_code == 401, refused.text
+        assert error_detail(refused.json()) == "Password is incorrect"
+        assert "set-cookie" not in refused.headers
+    assert not list(OAuthStateItem.scan())  # no flow was started
+    monkeypatch.setenv("RATE_LIMIT_AUTH_PER_MINUTE", "4")
+    reset_settings()
+    codes = [writer.post("/auth/oauth/google/link", json={"password": "another-wrong-guess"}).status_code
+             for _ in range(6)]  # enough to fill a window even if a new minute starts in between
+    assert 429 in codes, codes
+
+
 def test_account_without_password_links_by_verified_email(api, provider):
     """Nobody can squat an account without a password (only a provider that verified the email creates
     one), so a second provider with the same verified email joins it."""
@@ -397,7 +417,7 @@ def test_unconfigured_provider_is_503(api, provider, monkeypatch):
             "OAUTH_GITHUB_CLIENT_ID", "OAUTH_GITHUB_CLIENT_SECRET or _CLIENT_SECRET_PARAM"]
     assert api.get("/auth/oauth/google", params={"format": "json"}).status_code == 200
     token = register(api)["access_token"]
-    assert api.as_user(token).post("/auth/oauth/github/link").status_code == 503
+    assert api.as_user(token).post("/auth/oauth/github/link", json={"password": PASSWORD}).status_code == 503
 
 
 def test_unknown_provider_is_422(api, provider):

@@ -1,13 +1,14 @@
 """Whole jobs through the real OpenAI provider against the fake OpenAI-compatible server, with scripted
 faults: 429 and 500 retried by Step Functions, a timeout, malformed JSON re-prompted by the provider,
-a reply in the wrong schema re-prompted by the stage (twice wrong: LlmBadOutput, retried), truncated
-prose continued."""
+a reply in the wrong schema re-asked by the stage (twice wrong: the deterministic planner's fields, recorded),
+truncated prose continued."""
 
 from __future__ import annotations
 
 import pytest
 from narraforge.data.models import JobItem
 from narraforge.llm.openai_provider import CONTINUE_PROMPT, JSON_RETRY_PROMPT
+from narraforge.pipeline.stages.calls import REASK_PROMPT
 
 from tests.conftest import TEST_PARAMETERS
 from tests.fake_openai import FakeOpenAI, Fault, serving
@@ -54,7 +55,7 @@ def test_a_job_survives_every_kind_of_model_fault(writer, model):
     assert abs(len(text.split()) - 800) <= 0.25 * 800
 
 
-def test_wrong_schema_twice_is_bad_output_then_retried(writer, model):
+def test_wrong_schema_twice_falls_back_to_the_planner(writer, model):
     model.script(Fault(content=WRONG_SCHEMA), Fault(content=WRONG_SCHEMA))
     job = writer.post("/jobs/", json={"project_id": writer.project_id,
                                       "production_brief": short_brief(target_length=600)}).json()
@@ -62,13 +63,16 @@ def test_wrong_schema_twice_is_bad_output_then_retried(writer, model):
     assert described["status"] == "SUCCEEDED", (writer.get(f"/jobs/{job['id']}").json()["error_message"],
                                                  [p[:80] for p in last_user_messages(model)])
     prompts = last_user_messages(model)
-    corrections = [p for p in prompts if p.startswith("That reply does not match the required JSON schema")]
-    assert len(corrections) == 1  # one re-prompt; the second wrong reply was LlmBadOutput, retried afresh
+    corrections = [p for p in prompts if p.startswith(REASK_PROMPT)]
+    assert len(corrections) == 1  # one re-ask; the second wrong reply's fields came from the planner, no retry
+    assert execution_states(job["execution_arn"]).count("BriefInterpretation") == 1
     head = JobItem.get(*JobItem.key(writer.user_id, job["id"]))
     assert head.status == "COMPLETED"
     assert int(head.tokens_used) == model.billed_tokens  # the rejected replies were billed too, once
-    words = writer.get(f"/narratives/{head.narrative_id}").json()["word_count"]
-    assert abs(words - 600) <= 0.10 * 600  # length control holds on the model's replies too
+    narrative = writer.get(f"/narratives/{head.narrative_id}").json()
+    fallbacks = narrative["narrative_metadata"]["fallbacks"]
+    assert {f["stage"] for f in fallbacks} == {"brief_interpretation"} and "premise" in {f["field"] for f in fallbacks}
+    assert abs(narrative["word_count"] - 600) <= 0.10 * 600  # length control holds on the model's replies too
 
 
 @pytest.fixture

@@ -150,3 +150,14 @@ def test_an_unjudged_version_does_not_keep_the_previous_versions_score(writer, p
     current = writer.get(f"/narratives/{nid}").json()
     assert current["version"] == 2 and current["quality_metrics"]["judged"] is False
     assert current["overall_quality_score"] is None
+
+
+def test_a_title_the_writer_chose_survives_a_regeneration(writer, provider):
+    """PATCH /narratives/{id} renames the narrative for good: a new version does not put the pipeline's
+    title back (an unrenamed narrative still takes its new version's title)."""
+    nid = published(writer)["narrative_id"]
+    assert writer.patch(f"/narratives/{nid}", json={"title": "The Lighthouse Letters"}).status_code == 200
+    job = regenerate(writer, nid, {"instructions": "Make the ending hopeful"})
+    assert wait_for_execution(job["execution_arn"])["status"] == "SUCCEEDED"
+    current = writer.get(f"/narratives/{nid}").json()
+    assert current["version"] == 2 and current["title"] == "The Lighthouse Letters"

@@ -170,13 +170,33 @@ def test_cancel_before_drafting_refunds_the_generation_but_counts_the_cost(write
 
 def test_a_cost_cap_reached_by_a_cancelled_job_refuses_the_next_one(writer, paid):
     email = writer.get("/auth/me").json()["email"]
-    set_cost_limit(email, 0.0005)  # a few planning calls' worth
     paid.block_on_call = 3
     job = start(writer)
     cancelled = cancel_when_blocked(writer, paid, job)
-    assert cancelled["actual_cost_usd"] >= 0.0005, cancelled  # this job's spend reached the monthly cap
+    assert cancelled["actual_cost_usd"] > 0, cancelled
+    set_cost_limit(email, month_cost(writer.user_id))  # what the cancelled job spent is the whole cap
     refused = writer.post("/jobs/", json={"project_id": writer.project_id, "production_brief": short_brief()})
     assert refused.status_code == 403, refused.text
     assert error_code(refused.json()) == "limit_exceeded"
     assert "cost limit" in error_detail(refused.json())
     assert generations_used(writer.user_id) == 0
+
+
+def test_a_running_job_stops_at_the_room_its_users_monthly_cost_cap_left(writer, paid):
+    """The monthly cap is not only checked at creation: the job may spend only the room the cap left, and
+    stops with BudgetExceeded before a call past it (a job used to run on to the per-job cap)."""
+    me = writer.get("/auth/me").json()
+    set_cost_limit(me["email"], 0.0005)
+    job = start(writer, target_length=1500)
+    assert job["status"] == "QUEUED"
+    assert wait_for_execution(job["execution_arn"])["status"] in ("SUCCEEDED", "FAILED")
+    final = settled(writer, paid, job["id"])
+    assert final["status"] == "FAILED" and "BudgetExceeded" in final["error_message"], final
+    calls = [s for s in final["stages"] if s["llm_calls"]]
+    largest_call = max(s["cost_usd"] / s["llm_calls"] for s in calls)
+    # Checked before every call: at most the call that crossed the room is spent past it.
+    assert 0.0005 <= final["actual_cost_usd"] <= 0.0005 + largest_call * 2, final
+    assert month_cost(me["id"]) == pytest.approx(final["actual_cost_usd"], abs=1e-6)  # the API rounds to 6 places
+    assert final["can_resume"] is True
+    refused = writer.post(f"/jobs/{job['id']}/resume")
+    assert refused.status_code == 403 and error_code(refused.json()) == "limit_exceeded", refused.text

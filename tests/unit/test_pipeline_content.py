@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from narraforge.enums import Genre, ProductionType, Stage
-from narraforge.llm.base import Completion, LlmBadOutput, Message
+from narraforge.llm.base import Completion, Message
 from narraforge.llm.offline import OfflineEngine, context_of
 from narraforge.pipeline.stages import STAGES, progress_before
 from narraforge.schemas.briefs import ProductionBrief
@@ -211,23 +211,29 @@ def test_smoothed_seam_keeps_the_rest_of_the_segment():
     assert second["text"].endswith(draft["text"][-300:])
 
 
-def test_invalid_structured_reply_is_llm_bad_output():
+def test_a_structured_reply_that_is_never_json_falls_back_whole():
     def edit(schema, facts, reply):
         return replace(reply, text="Sure! Here is your plan.") if schema == "brief_interpretation" else reply
 
-    with pytest.raises(LlmBadOutput):
-        run_pipeline(brief(), provider=Scripted("bad", edit))
+    ctx, narrative = run_pipeline(brief(), provider=Scripted("bad", edit))
+    assert [c.schema for c in ctx.calls].count("brief_interpretation") == 2  # asked, re-asked, then fallback
+    assert narrative.metadata["fallbacks"] == [
+        {"stage": "brief_interpretation", "field": "reply", "reason": "is not a JSON object"}]
 
 
-def test_wrong_cast_size_is_llm_bad_output():
+def test_a_missing_cast_member_falls_back_to_the_planner():
     def edit(schema, facts, reply):
         if schema == "character_architecture":
-            cast = json.loads(reply.text)
-            return replace(reply, text=json.dumps({"characters": cast["characters"][:-1]}))
+            cast = json.loads(reply.text)["characters"][:-1]
+            for character, name in zip(cast, ("Zebulon Quark", "Xanthe Quill"), strict=True):
+                character["name"] = name  # names the planner's bank does not have, so its third cannot clash
+            return replace(reply, text=json.dumps({"characters": cast}))
         return reply
 
-    with pytest.raises(LlmBadOutput, match="characters"):
-        run_pipeline(brief(), provider=Scripted("cast", edit))
+    _, narrative = run_pipeline(brief(), provider=Scripted("cast", edit))
+    assert [f["field"] for f in narrative.metadata["fallbacks"]] == ["characters[2]"]
+    names = [c["name"] for c in narrative.metadata["characters"]]
+    assert names[:2] == ["Zebulon Quark", "Xanthe Quill"] and len(names) == 3
 
 
 def test_prompts_carry_the_brief():

@@ -21,6 +21,9 @@ class Settings(BaseModel):
     table_name: str = Field("narraforge", alias="TABLE_NAME")
     bucket_name: str = Field("narraforge-local", alias="BUCKET_NAME")
     state_machine_arn: str = Field("", alias="STATE_MACHINE_ARN")
+    # The WebSocket API's management endpoint (https://{api-id}.execute-api.{region}.amazonaws.com/{stage}), where
+    # progress is posted to subscribers; empty: nobody to push to (pushing is a no-op).
+    websocket_management_url: str = Field("", alias="WEBSOCKET_MANAGEMENT_URL")
 
     # Secrets: a value from the environment wins; otherwise the SSM parameter is read (cached).
     jwt_secret: SecretStr | None = Field(None, alias="JWT_SECRET")
@@ -49,6 +52,9 @@ class Settings(BaseModel):
     judging_model: str = Field("gpt-4.1-mini", alias="NARRAFORGE_JUDGING_MODEL")
     # Per-stage overrides, JSON: {"segment_generation": "gpt-4.1"}; a stage not named uses its role's model.
     stage_models: dict[str, str] = Field(default_factory=dict, alias="NARRAFORGE_STAGE_MODELS")
+    # USD per 1M input/output tokens of models the price table does not know, JSON:
+    # {"SmolLM2-135M-Instruct": [0, 0]} for a self-hosted model (no charge per token).
+    model_prices: dict[str, tuple[float, float]] = Field(default_factory=dict, alias="NARRAFORGE_MODEL_PRICES")
     llm_timeout_seconds: float = Field(120.0, alias="LLM_TIMEOUT_SECONDS")
     job_cost_cap_usd: float = Field(25.0, alias="JOB_COST_CAP_USD")
 
@@ -99,7 +105,7 @@ class Settings(BaseModel):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
 
-    @field_validator("stage_models", mode="before")
+    @field_validator("stage_models", "model_prices", mode="before")
     @classmethod
     def _parse_json(cls, value: object) -> object:
         if isinstance(value, str):

@@ -147,5 +147,21 @@ def rate_pk(subject: str, window: int) -> str:
 
 RATE_SK = "RATE"
 
+CONNECTION_SK = "CONN"
+
+
+def connection_pk(connection_id: str) -> str:
+    """An open WebSocket connection (API Gateway's connection id)."""
+    return f"CONN#{connection_id}"
+
+
+def job_subscribers_pk(job_id: str) -> str:
+    """Partition of a job's WebSocket subscribers: the pipeline finds them all with one Query."""
+    return f"JOBSUBS#{job_id}"
+
+
+def subscription_sk(connection_id: str) -> str:
+    return f"CONN#{connection_id}"
+
 STATS_PK = "STATS"
 STATS_SK = "GLOBAL"

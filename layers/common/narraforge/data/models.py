@@ -8,6 +8,7 @@ from pynamodb.attributes import (
     ListAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
 
@@ -182,8 +183,17 @@ class JobItem(BaseItem, discriminator="job"):
     current_stage = UnicodeAttribute(null=True)
     completed_stages = ListAttribute(of=UnicodeAttribute, default=list)
     progress_percentage = NumberAttribute(default=0)
+    segments_total = NumberAttribute(null=True)  # planned segments, once segment planning is done
+    segments_drafted = NumberAttribute(default=0)  # segments of segment_generation checkpointed so far
     estimated_cost_usd = NumberAttribute(default=0)
+    # What this job may spend: the deployment's per-job cap, or less when the user's monthly cost cap
+    # leaves less room (set when the job is reserved or resumed; the runner stops before a call past it).
+    cost_cap_usd = NumberAttribute(null=True)
     actual_cost_usd = NumberAttribute(default=0)
+    # Calls to a model with no known price: they count 0 in actual_cost_usd, which is then shown as unknown.
+    unpriced_calls = NumberAttribute(default=0)
+    # False when the estimate left out models with no known price (it is then shown as unknown).
+    estimate_known = BooleanAttribute(default=True)
     tokens_used = NumberAttribute(default=0)
     error_message = UnicodeAttribute(null=True)
     failed_stage = UnicodeAttribute(null=True)
@@ -260,11 +270,13 @@ class NarrativeItem(BaseItem, discriminator="narrative"):
     project_id = UnicodeAttribute()
     job_id = UnicodeAttribute()
     title = UnicodeAttribute()
+    title_by_user = BooleanAttribute(default=False)  # renamed by its writer: new versions keep the title
     production_type = UnicodeAttribute()
     genre = UnicodeAttribute()
     word_count = NumberAttribute(default=0)
     overall_quality_score = NumberAttribute(null=True)
     generation_cost_usd = NumberAttribute(default=0)
+    unpriced_calls = NumberAttribute(default=0)  # calls of its versions whose price is unknown
     tokens_used = NumberAttribute(default=0)
     version = NumberAttribute(default=1)  # the current version
     version_counter = NumberAttribute(default=1)  # the highest version number handed out
@@ -304,10 +316,39 @@ class UsageLogItem(BaseItem, discriminator="usage_log"):
     narrative_id = UnicodeAttribute(null=True)
     status = UnicodeAttribute(null=True)
     llm_calls = NumberAttribute(default=0)
+    unpriced_calls = NumberAttribute(default=0)
     tokens_used = NumberAttribute(default=0)
     cost_usd = NumberAttribute(default=0)
     stages = JSONAttribute(default=dict)
     created_at = UTCDateTimeAttribute(default=utcnow)
+
+
+class ConnectionItem(BaseItem, discriminator="connection"):
+    """An open WebSocket connection, saved by `$connect` once its access token checked out: who it is and the
+    jobs it subscribed to (so `$disconnect` removes those subscriptions). Expires by TTL after API Gateway's
+    two-hour connection limit, whether or not `$disconnect` ever arrived."""
+
+    connection_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    token_expires_at = NumberAttribute()  # the access token's `exp`: a later subscribe is refused
+    jobs = UnicodeSetAttribute(null=True)
+    connected_at = UTCDateTimeAttribute(default=utcnow)
+
+    @classmethod
+    def key(cls, connection_id: str) -> tuple[str, str]:
+        return keys.connection_pk(connection_id), keys.CONNECTION_SK
+
+
+class SubscriptionItem(BaseItem, discriminator="subscription"):
+    """One connection following one job (JOBSUBS#job / CONN#id), with the connection's TTL."""
+
+    job_id = UnicodeAttribute()
+    connection_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+
+    @classmethod
+    def key(cls, job_id: str, connection_id: str) -> tuple[str, str]:
+        return keys.job_subscribers_pk(job_id), keys.subscription_sk(connection_id)
 
 
 class RateWindowItem(BaseItem, discriminator="rate_window"):

@@ -3,6 +3,8 @@ CONTEXT facts and returning a dict valid for that schema."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import random
 from collections.abc import Callable
 from typing import Any
@@ -570,3 +572,10 @@ BUILDERS: dict[str, Callable[[Facts, random.Random], dict[str, Any]]] = {
     "coherence_review": coherence_review,
     "editorial_review": editorial_review,
 }
+
+
+def deterministic_plan(schema_name: str, facts: Facts, seed: str) -> dict[str, Any]:
+    """The deterministic planner's reply to one planning prompt (its CONTEXT facts), seeded by `seed` (the job
+    id) and the facts: what a stage falls back to, field by field, when a model's reply stays unusable."""
+    digest = hashlib.sha256(f"{seed}\x00{schema_name}\x00{json.dumps(facts, sort_keys=True, default=str)}".encode())
+    return BUILDERS[schema_name](facts, random.Random(digest.hexdigest()))

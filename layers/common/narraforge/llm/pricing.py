@@ -50,8 +50,13 @@ SNAPSHOT_RE = re.compile(r"^(?P<alias>.+)-\d{4}-\d{2}-\d{2}$")
 
 
 def price_of(model: str) -> Price | None:
-    """The model's price, its dated snapshot's alias', or None when unknown (never a guess from a prefix:
-    gpt-5-pro costs twelve times gpt-5)."""
+    """The model's price (configured prices first: NARRAFORGE_MODEL_PRICES), its dated snapshot's alias',
+    or None when unknown (never a guess from a prefix: gpt-5-pro costs twelve times gpt-5)."""
+    from narraforge.config import get_settings
+
+    configured = get_settings().model_prices.get(model)
+    if configured is not None:
+        return Price(*configured)
     if model in PRICES:
         return PRICES[model]
     snapshot = SNAPSHOT_RE.match(model)
@@ -131,3 +136,27 @@ def estimate_job_cost(brief: ProductionBrief, *, offline: bool) -> float:
     for stage, role, calls, prompt_tokens, completion_tokens in expected_calls(brief):
         total += calls * cost_of(settings.model_for(role, stage), Usage(prompt_tokens, completion_tokens))
     return round(total, 4)
+
+
+# The latency model of a call to a hosted model (the benchmarks' too): a fixed wait plus the completion at a
+# steady speed. An assumption, stated with every estimate it makes, never a measurement.
+CALL_OVERHEAD_SECONDS = 0.5
+MODEL_TOKENS_PER_SECOND = 50.0
+MAP_STAGES = ("segment_generation", "language_stylization")
+
+
+def estimate_job_seconds(brief: ProductionBrief, *, offline: bool, map_concurrency: int) -> float:
+    """Expected wall time of the pipeline under the latency model: calls one after another, except the Map
+    stages' segments, which run `map_concurrency` at a time (1 for works drafted in sequence). The offline
+    engine writes without a model: a second or two plus a little per word, as measured on it."""
+    if offline:
+        return round(1.5 + brief.target_length / 5000, 1)
+    from narraforge.pipeline.layout import drafting_mode
+
+    parallel = 1 if drafting_mode(brief.target_length) == "sequential" else max(1, map_concurrency)
+    total = 0.0
+    for stage, _role, calls, _prompt, completion in expected_calls(brief):
+        latency = CALL_OVERHEAD_SECONDS + completion / MODEL_TOKENS_PER_SECOND
+        rounds = math.ceil(calls / parallel) if stage in MAP_STAGES else calls
+        total += rounds * latency
+    return round(total, 1)

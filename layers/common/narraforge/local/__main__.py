@@ -13,7 +13,7 @@ from types import FrameType
 from narraforge.local import stack
 
 
-def serve(port: int, host: str) -> int:
+def serve(port: int, host: str, llm: str = "") -> int:
     """Claims the port and the data directory before anything starts or is written, so a second `make run`
     fails at once and leaves the running stack (its state file, its data) alone."""
     from narraforge.local import persistence
@@ -33,16 +33,47 @@ def serve(port: int, host: str) -> int:
         print(f"{exc}: stop it first (Ctrl-C where it runs), or give this stack its own data directory with "
               "NARRAFORGE_LOCAL_DATA=<dir>", file=sys.stderr)
         return 1
+    model_server = None
     try:
         os.environ.setdefault("JWT_SECRET", persistence.signing_key(directory))
+        if llm == "local":
+            model_server = _start_local_model()
         moto = stack.start_moto()
         try:
             _serve(listener, host, port, moto.url, directory)
         finally:
             moto.stop()
+    except LookupError as exc:
+        print(exc, file=sys.stderr)
+        return 1
     finally:
+        if model_server is not None:
+            model_server.stop()
         lock.release()
     return 0
+
+
+def _start_local_model():
+    """`make run LLM=local`: llama-cpp-python's OpenAI-compatible server with SmolLM2-135M-Instruct, which
+    the product reaches through its ordinary OpenAI provider (settings you set yourself win)."""
+    from narraforge.local import llm_server
+
+    print("starting the local model server (SmolLM2-135M-Instruct via llama-cpp-python)...", flush=True)
+    try:
+        server = llm_server.start()
+    except llm_server.LlmServerUnavailable as exc:
+        raise LookupError(f"the local model server could not start: {exc}") from exc
+    for name, value in server.environment().items():
+        os.environ.setdefault(name, value)
+    return server
+
+
+def _engine() -> str:
+    """What writes the narratives, for the banner."""
+    base_url, key = os.environ.get("OPENAI_BASE_URL"), os.environ.get("OPENAI_API_KEY")
+    if base_url:
+        return f"the model {os.environ.get('NARRAFORGE_PROSE_MODEL', '(default)')} at {base_url}"
+    return "OpenAI" if key else "the offline demo engine (no model)"
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -67,6 +98,10 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 def _serve(listener: socket.socket, host: str, port: int, moto_url: str, directory: Path) -> None:
     import uvicorn
 
+    from narraforge.local import websocket
+
+    # The pipeline posts progress to this port's Management API emulator, as it would to API Gateway's.
+    os.environ["WEBSOCKET_MANAGEMENT_URL"] = websocket.management_url(host, listener.getsockname()[1])
     stack.configure_environment(moto_url)
     from narraforge.config import get_settings
     from narraforge.local import lambda_bridge, moto_isolation, persistence
@@ -87,7 +122,7 @@ def _serve(listener: socket.socket, host: str, port: int, moto_url: str, directo
     shared = stack.write_state(api_url, moto_url)
     restored = f"restored {items} items and {objects} objects" if items or objects else "empty"
     print(
-        "\nNarraForge local stack is up (moto for AWS, offline engine for the LLM):\n"
+        f"\nNarraForge local stack is up (moto for AWS; writing: {_engine()}):\n"
         f"  API       {api_url}\n"
         f"  Swagger   {api_url}/docs\n"
         f"  ReDoc     {api_url}/redoc\n"
@@ -138,13 +173,15 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("serve", help="start moto, create resources, serve the API")
     run.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--llm", default=os.environ.get("LLM", ""), choices=["", "local"],
+                     help="local: serve SmolLM2-135M-Instruct with llama-cpp-python (`make llm-install` first)")
     sub.add_parser("reset", help="delete the local data (refused while a stack runs on them)")
     invoke = sub.add_parser("invoke", help="run one function's handler with an event file")
     invoke.add_argument("function", help="function folder name, e.g. auth")
     invoke.add_argument("event", help="path of an API Gateway event JSON file")
     args = parser.parse_args(argv)
     if args.command == "serve":
-        return serve(args.port, args.host)
+        return serve(args.port, args.host, args.llm)
     if args.command == "reset":
         return reset()
     from narraforge.local.invoke import invoke_function

@@ -25,6 +25,7 @@ from narraforge.api.app_factory import cors_origin_regex
 from narraforge.api.middleware import security_headers
 from narraforge.api.problems import PROBLEM_MEDIA_TYPE, problem_body
 from narraforge.config import get_settings
+from narraforge.local import webapp, websocket
 from narraforge.local.template import Route, api_routes, resources_of_type
 
 STAGE = "v1"
@@ -213,6 +214,9 @@ async def dispatch(request: Request) -> Response:
         return preflight(request.headers.get("origin"))
     found = match_route(request.method, path)
     if found is None:
+        app_response = webapp.serve(request)  # the Studio's files and SPA fallback (narraforge/local/webapp.py)
+        if app_response is not None:
+            return app_response
         status, headers, body = no_route(request.method, full_path)
         return Response(content=body, status_code=status, headers=headers)
     route, params = found
@@ -235,6 +239,6 @@ async def dispatch(request: Request) -> Response:
 def create_emulator() -> Starlette:
     """Every request goes to `dispatch`, as the router's default rather than a `/{path:path}` route: that
     pattern cannot match a path holding a newline (%0A), which then got Starlette's plain-text 404."""
-    emulator = Starlette()
-    emulator.router.default = request_response(dispatch)
+    emulator = Starlette(routes=websocket.routes())  # the WebSocket API (narraforge/local/websocket.py)
+    emulator.router.default = websocket.refuse_other_sockets(request_response(dispatch))
     return emulator

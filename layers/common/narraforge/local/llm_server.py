@@ -88,10 +88,13 @@ class LlmServer:
         return f"{self.base_url}/v1"
 
     def environment(self) -> dict[str, str]:
-        """The variables that point the product's OpenAI provider at this server, for every role."""
+        """The variables that point the product's OpenAI provider at this server, for every role. The model
+        runs here, so its calls cost nothing per token (a known price of 0, not an unknown one); it answers
+        one request at a time, so parallel segments queue: a call's timeout covers the wait."""
         return {"OPENAI_BASE_URL": self.openai_base_url, "OPENAI_API_KEY": "local",
                 "NARRAFORGE_PLANNING_MODEL": self.model_id, "NARRAFORGE_PROSE_MODEL": self.model_id,
-                "NARRAFORGE_JUDGING_MODEL": self.model_id}
+                "NARRAFORGE_JUDGING_MODEL": self.model_id,
+                "NARRAFORGE_MODEL_PRICES": json.dumps({self.model_id: [0, 0]}), "LLM_TIMEOUT_SECONDS": "900"}
 
     def stop(self) -> None:
         """Terminate, then kill if it has not ended in STOP_TIMEOUT_SECONDS."""
@@ -125,7 +128,11 @@ def start(*, port: int | None = None, context_tokens: int = CONTEXT_TOKENS, thre
                "--n_ctx", str(context_tokens), "--chat_format", CHAT_FORMAT,
                "--n_threads", str(threads), "--n_threads_batch", str(threads)]
     log = log_path.open("wb")
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    # The server reads its settings from the environment too (PORT, HOST, MODEL, ...): `make run PORT=...`
+    # must not reach it, so it gets only what a process needs.
+    environment = {name: value for name, value in os.environ.items() if name in ("PATH", "HOME", "LANG", "TMPDIR")}
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                               env=environment)
     server = LlmServer(process, f"http://127.0.0.1:{port}", MODEL_ID, log_path, log)
     try:
         server.model_id = _wait_until_up(server, timeout)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,11 @@ from narraforge.local.lambda_bridge import function_arn
 from narraforge.local.template import REPO_ROOT, load_template, resources_of_type, table_definition, ttl_attribute
 
 PIPELINE_ROLE = "arn:aws:iam::123456789012:role/narraforge-pipeline"
+# Knobs of the local stack that are not template parameters: the ASL keeps the cloud's LLM retry policy as
+# literals (Retry fields have no `...Path` form, and a substituted number would make the file invalid JSON), so
+# tests and benchmarks shorten it by rewriting every retrier of the LLM errors.
+LLM_RETRY_OVERRIDES = {"LlmRetryIntervalSeconds": "IntervalSeconds", "LlmRetryMaxAttempts": "MaxAttempts"}
+LLM_RETRY_ERROR = "LlmThrottled"
 
 
 def create_resources(parameter_overrides: dict[str, Any] | None = None) -> None:
@@ -54,7 +60,27 @@ def state_machine_definition(parameter_overrides: dict[str, Any], region: str) -
     definition = Path(REPO_ROOT / props["DefinitionUri"]).read_text("utf-8")
     for key, value in (props.get("DefinitionSubstitutions") or {}).items():
         definition = definition.replace("${" + key + "}", _resolve(value, parameters, region))
-    return name, definition
+    retry = {field: int(parameter_overrides[name]) for name, field in LLM_RETRY_OVERRIDES.items()
+             if name in parameter_overrides}
+    if not retry:
+        return name, definition
+    parsed = json.loads(definition)
+    for state in all_states(parsed):
+        for retrier in state.get("Retry", []):
+            if LLM_RETRY_ERROR in retrier["ErrorEquals"]:
+                retrier.update(retry)
+    return name, json.dumps(parsed, indent=2)
+
+
+def all_states(machine: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every state of a definition, those inside Map and Parallel states included."""
+    found = []
+    for state in machine["States"].values():
+        found.append(state)
+        for inner in [state.get("ItemProcessor"), state.get("Iterator"), *state.get("Branches", [])]:
+            if inner:
+                found.extend(all_states(inner))
+    return found
 
 
 def create_state_machine(parameter_overrides: dict[str, Any]) -> str:

@@ -8,7 +8,7 @@ from narraforge.enums import Stage
 from narraforge.llm.base import ValidationFailed
 from narraforge.llm.factory import provider_for
 from narraforge.observability import logger, tracer
-from narraforge.pipeline import lifecycle
+from narraforge.pipeline import lifecycle, progress
 from narraforge.pipeline.runner import load_job, run_stage
 
 
@@ -40,7 +40,9 @@ def _dispatch(event: dict[str, Any], user_id: str, job_id: str) -> dict[str, Any
         except (KeyError, ValueError) as exc:
             raise ValidationFailed(f"unknown stage {event.get('stage')!r}") from exc
         job = load_job(user_id, job_id)
-        segment = event.get("segment")
-        return run_stage(job, stage, provider_for(job_id), segment=int(segment) if segment is not None else None,
-                         max_concurrency=limit)
+        segment = int(event["segment"]) if event.get("segment") is not None else None
+        progress.before(job, stage, segment)
+        result = run_stage(job, stage, provider_for(job_id), segment=segment, max_concurrency=limit)
+        progress.after(user_id, job_id, stage, segment)
+        return result
     raise ValidationFailed(f"unknown action {action!r}")

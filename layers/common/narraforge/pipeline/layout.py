@@ -18,7 +18,11 @@ SEGMENT_WORDS = 1000  # one drafting call writes about this much: long enough fo
 PLAN_CHUNK = 6  # segments planned per call, so an act's plan is never truncated
 JUDGE_WINDOW = 4  # segments judged per coherence call, so the judge's prompt stays bounded
 MAX_REVISIONS = 3  # stage 7 rewrites at most this many flagged segments, once each
-EXTEND_BELOW = 0.8  # a draft under this share of its target gets one extension call
+EXTEND_BELOW = 0.8  # a revision (stage 7) under this share of its target is not used
+MAX_EXTENSIONS = 3  # continuation calls a short draft may get; each must add new text or drafting stops
+MIN_CONTINUATION_WORDS = 12  # a continuation adding fewer new words than this (empty, repetitive) ends extending
+# Models under 1B parameters (by name, lower case) get the wider length tolerance; NARRAFORGE_SMALL_MODEL overrides.
+SMALL_MODELS = ("smollm2-135m", "smollm2-360m", "smollm-135m", "smollm-360m", "qwen2.5-0.5b", "qwen3-0.6b")
 SEAM_WORDS = 160  # words of a segment's opening that stylization may rewrite
 CLOSING_WORDS = 120  # words of the previous segment's ending shown at a seam (enough for tense, place, who is present)
 MAX_WORD_CHANGE = 0.15  # stylization keeps the original when a rewrite changes length more than this
@@ -40,6 +44,19 @@ def sequential_max_words() -> int:
 def revision_bar() -> float:
     """Stage 7 revises flagged segments when the judged overall score is under this bar."""
     return _env_number("NARRAFORGE_REVISION_BAR", 0.7)
+
+
+def small_model(model: str) -> bool:
+    """Under 1B parameters: NARRAFORGE_SMALL_MODEL=1 or 0 says so; unset, the name is looked up in SMALL_MODELS."""
+    said = os.environ.get("NARRAFORGE_SMALL_MODEL", "").strip().casefold()
+    if said in ("1", "true", "yes", "0", "false", "no"):
+        return said in ("1", "true", "yes")
+    return any(known in model.casefold() for known in SMALL_MODELS)
+
+
+def length_tolerance(model: str) -> float:
+    """How far a delivered segment may land from its target: ±10 %, ±25 % for a model under 1B parameters."""
+    return 0.25 if small_model(model) else 0.10
 
 
 def is_script(production_type: ProductionType) -> bool:

@@ -14,6 +14,7 @@ from narraforge.enums import JobStatus, Stage
 from narraforge.llm.base import JobCancelled
 from narraforge.observability import logger
 from narraforge.pipeline.runner import completed_stages, load_job, map_concurrency
+from narraforge.services import push
 from narraforge.services.job_state import ACTIVE, status_actions, status_in
 from narraforge.services.jobs import fail_and_refund
 
@@ -55,6 +56,8 @@ def record_failure(user_id: str, job_id: str, error: dict[str, Any]) -> dict[str
     stage = job.current_stage or "prepare"
     recorded = fail_and_refund(job, f"{stage}: {error_type}: {message}"[:1000], allowed=ACTIVE, stage=stage)
     logger.error("job failed", extra={"job_id": job_id, "stage": stage, "error_type": error_type})
+    if recorded:
+        push.notify(job_id, lambda: push.progress_message(job, "job_failed", stage=stage))
     return {"recorded": recorded}
 
 

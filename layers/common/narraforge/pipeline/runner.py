@@ -36,7 +36,7 @@ from narraforge.llm.base import (
     Provider,
     Usage,
 )
-from narraforge.llm.pricing import cost_of
+from narraforge.llm.pricing import cost_of, known_cost
 from narraforge.observability import logger, stage_duration, tracer
 from narraforge.pipeline.context import ModelRole
 from narraforge.pipeline.stages import STAGES
@@ -114,10 +114,11 @@ class JobStageContext:
         head = _reload(self.job)
         if head.status != JobStatus.RUNNING.value:
             raise JobCancelled(f"job is {head.status}")
-        cap = get_settings().job_cost_cap_usd
+        cap = get_settings().job_cost_cap_usd if head.cost_cap_usd is None else float(head.cost_cap_usd)
         spent = float(head.actual_cost_usd or 0)
         if spent >= cap:
-            raise BudgetExceeded(f"job cost cap of ${cap:.2f} reached (spent ${spent:.4f})")
+            raise BudgetExceeded(f"job cost cap of ${cap:.4f} reached (spent ${spent:.4f}; the per-job cap or "
+                                 "what the monthly cost limit left)")
         started = time.perf_counter()
         with tracer.provider.in_subsegment(f"## llm {role.value}") as subsegment:
             subsegment.put_annotation("model", model)
@@ -127,7 +128,8 @@ class JobStageContext:
                 )
             except PipelineError as exc:
                 if exc.usage is not None:  # the provider charged for replies it could not use
-                    self._bill(exc.usage, cost_of(model, exc.usage, provider=self.provider.name))
+                    self._bill(exc.usage, cost_of(model, exc.usage, provider=self.provider.name),
+                               priced=known_cost(model, exc.usage, provider=self.provider.name) is not None)
                 raise
             cost = cost_of(completion.model, completion.usage, provider=self.provider.name)
             subsegment.put_metadata("usage", {"prompt_tokens": completion.usage.prompt_tokens,
@@ -137,7 +139,8 @@ class JobStageContext:
                                   "finish_reason": completion.finish_reason, "metadata": completion.metadata,
                                   "prompt_tokens": completion.usage.prompt_tokens,
                                   "completion_tokens": completion.usage.completion_tokens, "cost_usd": cost})
-        self._bill(completion.usage, cost)
+        self._bill(completion.usage, cost,
+                   priced=known_cost(completion.model, completion.usage, provider=self.provider.name) is not None)
         self._count(completion, cost)
         completion = replace(completion, metadata={**completion.metadata, "journal_key": journal_key})
         logger.debug(
@@ -158,10 +161,11 @@ class JobStageContext:
         if key:
             s3.delete(key)
 
-    def _bill(self, usage: Usage, cost: float) -> None:
+    def _bill(self, usage: Usage, cost: float, *, priced: bool = True) -> None:
         """Billed now, unconditionally (the provider was paid even if the job is cancelled meanwhile): to
-        the job, to this stage, and to the month's cost usage, in one transaction (`usage.bill_call`)."""
-        bill_call(self.job, self.stage, usage, cost)
+        the job, to this stage, and to the month's cost usage, in one transaction (`usage.bill_call`).
+        A call whose model has no known price counts 0 and marks the job's cost as unknown."""
+        bill_call(self.job, self.stage, usage, cost, priced=priced)
 
     def _count(self, completion: Completion, cost: float | None = None) -> None:
         with self._lock:
@@ -319,11 +323,15 @@ def head_actions(ctx: JobStageContext) -> list[Any]:
     if ctx.segment is not None:
         share = STAGES[ctx.stage].weight / max(segment_count(ctx), 1)
         actions.append(JobItem.progress_percentage.add(round(share, 4)))
+        if ctx.stage is Stage.SEGMENT_GENERATION:
+            actions.append(JobItem.segments_drafted.add(1))
     else:
         actions += [
             JobItem.progress_percentage.set(progress_through(ctx.stage)),
             JobItem.completed_stages.set(JobItem.completed_stages.append([ctx.stage.value])),
         ]
+        if ctx.stage is Stage.SEGMENT_PLANNING:
+            actions.append(JobItem.segments_total.set(segment_count(ctx)))
     return actions
 
 

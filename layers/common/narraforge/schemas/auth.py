@@ -64,5 +64,9 @@ class OAuthStartResponse(BaseModel):
     authorization_url: str
 
 
+class OAuthLinkRequest(RequestModel):
+    password: str | None = Field(None, max_length=1024, description="Required for accounts with a password")
+
+
 class DeleteAccountRequest(RequestModel):
     password: str | None = Field(None, max_length=1024, description="Required for accounts with a password")

@@ -10,10 +10,34 @@ from narraforge.enums import JobStatus
 from narraforge.schemas.briefs import ProductionBrief, ProductionBriefRequest
 from narraforge.schemas.common import RequestModel
 
+UNKNOWN_COST = "USD; null when a model with no known price is involved (unknown, not free)"
+
 
 class JobCreateRequest(RequestModel):
     project_id: str = Field(min_length=1, max_length=64)
     production_brief: ProductionBriefRequest
+
+
+class JobEstimateRequest(RequestModel):
+    """What `POST /jobs/` would get: the project (for its defaults) and the brief."""
+
+    project_id: str = Field(min_length=1, max_length=64)
+    production_brief: ProductionBriefRequest
+
+
+class JobEstimateResponse(BaseModel):
+    """What a brief is expected to take, before any job exists (nothing is reserved or started)."""
+
+    production_brief: ProductionBrief = Field(description="The brief as the job would run it (project defaults in)")
+    engine: str = Field(description='"offline" (the demo engine, free) or "openai" (a model server)')
+    estimated_cost_usd: float | None = Field(description=UNKNOWN_COST)
+    unpriced_models: list[str] = Field(description="Configured models with no known price")
+    model_calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    estimated_seconds: float = Field(description="Wall time under the assumptions stated beside it")
+    assumptions: str
+    within_plan: bool = Field(description="False when the plan would refuse it (brief length, monthly limits)")
 
 
 class StageUsage(BaseModel):
@@ -35,8 +59,10 @@ class JobStatusResponse(BaseModel):
     current_stage: str | None
     completed_stages: list[str]
     progress_percentage: float
-    estimated_cost_usd: float
-    actual_cost_usd: float
+    segments_total: int | None = Field(None, description="Planned segments, once segment planning is done")
+    segments_drafted: int = Field(0, description="Segments drafted so far (segment_generation)")
+    estimated_cost_usd: float | None = Field(description=UNKNOWN_COST)
+    actual_cost_usd: float | None = Field(description=UNKNOWN_COST)
     can_resume: bool
     narrative_id: str | None
     error_message: str | None
@@ -52,10 +78,13 @@ class JobResponse(BaseModel):
     current_stage: str | None
     completed_stages: list[str]
     progress_percentage: float
-    estimated_cost_usd: float
-    actual_cost_usd: float
+    segments_total: int | None = Field(None, description="Planned segments, once segment planning is done")
+    segments_drafted: int = Field(0, description="Segments drafted so far (segment_generation)")
+    estimated_cost_usd: float | None = Field(description=UNKNOWN_COST)
+    actual_cost_usd: float | None = Field(description=UNKNOWN_COST)
     tokens_used: int
     llm_calls: int = Field(0, description="Model calls billed to the job")
+    unpriced_llm_calls: int = Field(0, description="Calls to a model with no known price (their cost is unknown)")
     started_at: datetime | None
     completed_at: datetime | None
     duration_seconds: float | None

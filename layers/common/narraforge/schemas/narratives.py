@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from narraforge.enums import Genre, ProductionType, Stage
+from narraforge.schemas.common import RequestModel
 
 
 class NarrativeResponse(BaseModel):
@@ -22,7 +23,7 @@ class NarrativeResponse(BaseModel):
     genre: Genre
     word_count: int
     overall_quality_score: float | None
-    generation_cost_usd: float
+    generation_cost_usd: float | None = Field(description="USD; null when a model with no known price wrote it")
     tokens_used: int
     version: int
     view_count: int
@@ -56,6 +57,13 @@ class NarrativeVersionResponse(BaseModel):
     parent_version: int | None
     instructions: str | None
     is_current: bool
+
+
+class NarrativeUpdateRequest(RequestModel):
+    """A writer's own title (surrounding spaces are dropped; blank is refused). A later regeneration titles its
+    version anew, as the pipeline always has."""
+
+    title: str = Field(min_length=1, max_length=200, examples=["The Lighthouse Letters"])
 
 
 class RegenerateRequest(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from narraforge.enums import JobStatus, Tier
 from narraforge.schemas.common import Page
@@ -20,7 +20,7 @@ class UsageLogEntry(BaseModel):
     status: JobStatus
     llm_calls: int
     tokens_used: int
-    cost_usd: float
+    cost_usd: float | None = Field(description="USD; null when a model with no known price was called")
     stages: dict[str, Any]
     created_at: datetime
 

@@ -23,10 +23,8 @@ from narraforge.data.models import (
     UsageLogItem,
 )
 from narraforge.data.transactions import Transaction
-from narraforge.errors import Unauthorized
 from narraforge.observability import logger
-from narraforge.security import passwords
-from narraforge.services import cascade, narratives, projects
+from narraforge.services import auth, cascade, narratives, projects
 from narraforge.services.identity import CurrentUser
 from narraforge.services.quotas import reset_date
 
@@ -41,8 +39,7 @@ def delete_account(current: CurrentUser, password: str | None) -> None:
     behind under a hash of the email (no personal data) until the month ends, so registering the same
     email again does not reset the monthly limits."""
     user = current.user
-    if user.password_hash and not passwords.verify_password(password or "", user.password_hash):
-        raise Unauthorized("Password is incorrect")
+    auth.confirm_password(user, password)
     uid = user.user_id
     owned = list(BaseItem.query(keys.user_pk(uid)))
     project_count = 0

@@ -192,6 +192,14 @@ def _revoke_family(user_id: str, family: str) -> None:
         logger.info("session already gone", extra={"user_id": user_id})
 
 
+def confirm_password(user: UserItem, password: str | None) -> None:
+    """Re-proves a signed-in session before an act an access token alone must not allow (deleting the
+    account, linking a provider to it): a stolen token does not know the password. Accounts created
+    through OAuth have none and confirm with their session alone."""
+    if user.password_hash and not passwords.verify_password(password or "", user.password_hash):
+        raise Unauthorized("Password is incorrect")
+
+
 def user_by_email(email: str) -> UserItem | None:
     """Through the email marker (consistent reads): the one lookup of a user by address."""
     try:

@@ -18,11 +18,25 @@ from narraforge.data.transactions import Transaction
 from narraforge.enums import JobStatus
 from narraforge.errors import Conflict, InvalidInput, LimitExceeded, NotFound
 from narraforge.llm.factory import is_offline
-from narraforge.llm.pricing import estimate_job_cost
+from narraforge.llm.pricing import (
+    CALL_OVERHEAD_SECONDS,
+    MODEL_TOKENS_PER_SECOND,
+    estimate_job_cost,
+    estimate_job_seconds,
+    expected_calls,
+    unpriced_models,
+)
 from narraforge.observability import logger, metrics
 from narraforge.schemas.briefs import ProductionBrief, ProductionBriefRequest
-from narraforge.schemas.jobs import JobCreateRequest, JobResponse, JobStatusResponse, StageUsage
-from narraforge.services import executions, quotas, usage
+from narraforge.schemas.jobs import (
+    JobCreateRequest,
+    JobEstimateRequest,
+    JobEstimateResponse,
+    JobResponse,
+    JobStatusResponse,
+    StageUsage,
+)
+from narraforge.services import executions, push, quotas, usage
 from narraforge.services import projects as project_service
 from narraforge.services.identity import CurrentUser
 from narraforge.services.job_state import ACTIVE, RESUMABLE, can_resume, status_actions, status_in
@@ -50,6 +64,36 @@ def create(current: CurrentUser, body: JobCreateRequest, idempotency_key: str | 
     job, created = reserve(current, body.project_id, brief, idempotency_key,
                            body_hash(body.model_dump(mode="json")), admit=admit)
     return (start(job) if created else job), created
+
+
+# The Map concurrency of the template's default deployment (SegmentMapConcurrency): the estimate's assumption.
+ESTIMATE_MAP_CONCURRENCY = 8
+
+
+def estimate(current: CurrentUser, body: JobEstimateRequest) -> JobEstimateResponse:
+    """The cost and time a brief is expected to take, from the same plan the pipeline follows (the cost
+    estimate is the one a job reserves against the cost cap); the time rests on a stated latency model."""
+    brief = with_project_defaults(body.production_brief, project_service.get(current.id, body.project_id))
+    offline = is_offline()
+    unpriced = [] if offline else unpriced_models()
+    calls = [] if offline else expected_calls(brief)
+    limits = limits_for(current.user.subscription_tier)
+    usage = current.usage
+    used = int(usage.generations_used) if usage else 0
+    within = (limits.max_brief_words is None or brief.target_length <= limits.max_brief_words) and (
+        limits.monthly_generations is None or used < limits.monthly_generations)
+    assumptions = ("The offline demo engine writes without a model: free, about as fast as shown." if offline else
+                   f"Each model call waits {CALL_OVERHEAD_SECONDS:g} s plus its completion at "
+                   f"{MODEL_TOKENS_PER_SECOND:g} tokens/s; segments run {ESTIMATE_MAP_CONCURRENCY} at a time for works "
+                   "drafted in parallel, one at a time for short ones. A slower model server takes longer.")
+    return JobEstimateResponse(
+        production_brief=brief, engine="offline" if offline else "openai",
+        estimated_cost_usd=None if unpriced else round(estimate_job_cost(brief, offline=offline), 6),
+        unpriced_models=unpriced, model_calls=sum(c[2] for c in calls),
+        prompt_tokens=sum(c[2] * c[3] for c in calls), completion_tokens=sum(c[2] * c[4] for c in calls),
+        estimated_seconds=estimate_job_seconds(brief, offline=offline, map_concurrency=ESTIMATE_MAP_CONCURRENCY),
+        assumptions=assumptions, within_plan=within,
+    )
 
 
 def with_project_defaults(brief: ProductionBriefRequest, project: ProjectItem) -> ProductionBrief:
@@ -106,7 +150,8 @@ def reserve(
         *JobItem.key(current.id, job_id),
         job_id=job_id, user_id=current.id, project_id=project_id,
         status=JobStatus.QUEUED.value, brief=brief.model_dump(mode="json"),
-        estimated_cost_usd=estimate, usage_month=month,
+        estimated_cost_usd=estimate, estimate_known=is_offline() or not unpriced_models(),
+        usage_month=month, cost_cap_usd=quotas.job_cost_cap(user, month),
         provider="offline" if is_offline() else "openai",
         gsi1pk=keys.project_gsi1pk(project_id), gsi1sk=keys.job_sk(job_id),
         gsi2pk=keys.job_status_gsi2pk(current.id, JobStatus.QUEUED.value), gsi2sk=job_id,
@@ -253,6 +298,7 @@ def cancel(user_id: str, job_id: str) -> JobItem:
         raise Conflict("The job changed state; reload it", details={"status": get(user_id, job_id).status})
     executions.stop(job.execution_arn, "Cancelled by the user")
     logger.info("job cancelled", extra={"job_id": job_id})
+    push.notify(job_id, lambda: push.progress_message(job, "job_cancelled"))
     return job
 
 
@@ -268,8 +314,10 @@ def resume(current: CurrentUser, job_id: str) -> JobItem:
     month = quotas.current_month()
     quota, quota_actions, quota_condition = quotas.reservation(current.user, month, 0.0, generation=not held)
     retry = int(job.retry_count or 0) + 1
+    cost_cap = quotas.job_cost_cap(current.user, month, spent=float(job.actual_cost_usd or 0))
     actions = [*status_actions(current.id, JobStatus.QUEUED), JobItem.retry_count.set(retry),
-               JobItem.error_message.remove(), JobItem.failed_stage.remove(), JobItem.completed_at.remove()]
+               JobItem.error_message.remove(), JobItem.failed_stage.remove(), JobItem.completed_at.remove(),
+               JobItem.cost_cap_usd.set(cost_cap)]
     if not held:
         actions += [JobItem.quota_held.set(True), JobItem.usage_month.set(month)]
     tx = Transaction()
@@ -291,13 +339,22 @@ def resume(current: CurrentUser, job_id: str) -> JobItem:
     return start(job)
 
 
+def costs_of(job: JobItem) -> dict[str, float | None]:
+    """Estimate and spend as shown to people: unknown (None), never 0, when a model without a known price
+    was left out of the estimate or was called (those calls count 0 toward caps and quotas)."""
+    return {"estimated_cost_usd": round(float(job.estimated_cost_usd), 6) if job.estimate_known is not False
+            else None,
+            "actual_cost_usd": None if int(job.unpriced_calls or 0) else round(float(job.actual_cost_usd), 6)}
+
+
 def to_status(job: JobItem) -> JobStatusResponse:
     return JobStatusResponse(
         id=job.job_id, status=JobStatus(job.status), current_stage=job.current_stage,
         completed_stages=list(job.completed_stages or []),
         progress_percentage=round(float(job.progress_percentage), 2),
-        estimated_cost_usd=round(float(job.estimated_cost_usd), 6),
-        actual_cost_usd=round(float(job.actual_cost_usd), 6), can_resume=can_resume(job),
+        segments_total=int(job.segments_total) if job.segments_total is not None else None,
+        segments_drafted=int(job.segments_drafted or 0),
+        **costs_of(job), can_resume=can_resume(job),
         narrative_id=job.narrative_id, error_message=job.error_message,
         updated_at=job.updated_at,
     )
@@ -312,9 +369,10 @@ def to_response(job: JobItem, *, with_stages: bool = False) -> JobResponse:
         production_brief=job.brief, current_stage=job.current_stage,
         completed_stages=list(job.completed_stages or []),
         progress_percentage=round(float(job.progress_percentage), 2),
-        estimated_cost_usd=round(float(job.estimated_cost_usd), 6),
-        actual_cost_usd=round(float(job.actual_cost_usd), 6), tokens_used=int(job.tokens_used),
-        llm_calls=int(job.llm_calls or 0),
+        segments_total=int(job.segments_total) if job.segments_total is not None else None,
+        segments_drafted=int(job.segments_drafted or 0),
+        **costs_of(job), tokens_used=int(job.tokens_used), llm_calls=int(job.llm_calls or 0),
+        unpriced_llm_calls=int(job.unpriced_calls or 0),
         started_at=job.started_at, completed_at=job.completed_at, duration_seconds=duration,
         error_message=job.error_message, failed_stage=job.failed_stage, retry_count=int(job.retry_count),
         can_resume=can_resume(job), execution_arn=job.execution_arn, narrative_id=job.narrative_id,

@@ -60,6 +60,7 @@ def publish(ctx: JobStageContext, sk: str, started: float) -> None:
         cost=round(float(job.actual_cost_usd or 0), 8),
         tokens=int(job.tokens_used or 0),
         duration=time.perf_counter() - started,
+        unpriced_calls=int(job.unpriced_calls or 0),
     )
     version_item = NarrativeVersionItem(
         *NarrativeVersionItem.key(narrative_id, version), narrative_id=narrative_id, number=version,
@@ -109,6 +110,7 @@ class _Bill:
     cost: float
     tokens: int
     duration: float
+    unpriced_calls: int
 
 
 def _completion(tx: Transaction, ctx: JobStageContext, sk: str, stage_key: str, narrative_id: str,
@@ -145,6 +147,7 @@ def _publish_first(ctx: JobStageContext, sk: str, stage_key: str, version_item: 
         project_id=job.project_id, job_id=job.job_id, title=assembled.title,
         production_type=brief.production_type.value, genre=brief.genre.value, word_count=assembled.word_count,
         overall_quality_score=assembled.quality_metrics.get("overall_score"), generation_cost_usd=bill.cost,
+        unpriced_calls=bill.unpriced_calls,
         tokens_used=bill.tokens, version=1, version_counter=1,
         gsi1pk=keys.project_gsi1pk(job.project_id), gsi1sk=keys.narrative_sk(nid),
         gsi2pk=keys.narrative_genre_gsi2pk(job.user_id, brief.genre.value), gsi2sk=nid,
@@ -194,11 +197,13 @@ def _publish_version(ctx: JobStageContext, sk: str, stage_key: str, version_item
                 _completion(tx, ctx, sk, stage_key, nid, bill)
                 tx.save("version", version_item, condition=NarrativeVersionItem.pk.does_not_exist())
                 head_actions_ = [NarrativeItem.generation_cost_usd.add(bill.cost),
+                                 NarrativeItem.unpriced_calls.add(bill.unpriced_calls),
                                  NarrativeItem.tokens_used.add(bill.tokens), NarrativeItem.updated_at.set(utcnow())]
                 if becomes_current:
                     head_actions_ += [NarrativeItem.version.set(number), NarrativeItem.job_id.set(job.job_id),
-                                      NarrativeItem.title.set(assembled.title),
                                       NarrativeItem.word_count.set(assembled.word_count)]
+                    if not head.title_by_user:
+                        head_actions_.append(NarrativeItem.title.set(assembled.title))
                     # A version nobody judged shows no score, not the score of the version before it.
                     score = assembled.quality_metrics.get("overall_score")
                     head_actions_.append(NarrativeItem.overall_quality_score.set(score) if score is not None
@@ -246,6 +251,21 @@ def read_with_view(user_id: str, narrative_id: str) -> NarrativeItem:
     head = NarrativeItem(*NarrativeItem.key(user_id, narrative_id))
     try:
         head.update(actions=[NarrativeItem.view_count.add(1)], condition=NarrativeItem.pk.exists())
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            raise NotFound(NOT_FOUND) from exc
+        raise
+    return head
+
+
+def rename(user_id: str, narrative_id: str, title: str) -> NarrativeItem:
+    """Sets the head's title in one conditional update: another user's (or no) narrative is 404. The title is
+    the writer's from then on: a regeneration's new version does not replace it."""
+    head = NarrativeItem(*NarrativeItem.key(user_id, narrative_id))
+    try:
+        head.update(actions=[NarrativeItem.title.set(title), NarrativeItem.title_by_user.set(True),
+                             NarrativeItem.updated_at.set(utcnow())],
+                    condition=NarrativeItem.pk.exists())
     except UpdateError as exc:
         if exc.cause_response_code == "ConditionalCheckFailedException":
             raise NotFound(NOT_FOUND) from exc
@@ -350,7 +370,8 @@ def _common(head: NarrativeItem) -> dict[str, Any]:
         "id": head.narrative_id, "user_id": head.user_id, "project_id": head.project_id, "job_id": head.job_id,
         "title": head.title, "production_type": head.production_type, "genre": head.genre,
         "word_count": int(head.word_count), "overall_quality_score": head.overall_quality_score,
-        "generation_cost_usd": round(float(head.generation_cost_usd), 6), "tokens_used": int(head.tokens_used),
+        "generation_cost_usd": (None if int(head.unpriced_calls or 0)
+                                else round(float(head.generation_cost_usd), 6)), "tokens_used": int(head.tokens_used),
         "version": int(head.version), "view_count": int(head.view_count),
         "download_count": int(head.download_count), "created_at": head.created_at,
     }

@@ -42,6 +42,7 @@ from narraforge.observability import logger
 from narraforge.schemas.auth import AuthResponse
 from narraforge.security import oauth
 from narraforge.services import auth as auth_service
+from narraforge.services.identity import CurrentUser
 
 # A lost race (two callbacks of one person at once) is resolved by looking again, once.
 RESOLVE_ATTEMPTS = 2
@@ -75,6 +76,13 @@ def start(provider: OAuthProvider, link_user_id: str | None = None) -> StartedFl
     pending.save(condition=OAuthStateItem.pk.does_not_exist())
     url = oauth.authorization_url(config, state=state, challenge=oauth.code_challenge(verifier))
     return StartedFlow(authorization_url=url, browser_secret=browser_secret)
+
+
+def start_link(provider: OAuthProvider, current: CurrentUser, password: str | None) -> StartedFlow:
+    """A link flow for the signed-in user, once the session is re-proved with the password: with a stolen
+    access token alone, an attacker could otherwise attach their own provider account and keep a way in."""
+    auth_service.confirm_password(current.user, password)
+    return start(provider, link_user_id=current.id)
 
 
 def callback(provider: OAuthProvider, code: str, state: str, browser_secret: str | None) -> AuthResponse:

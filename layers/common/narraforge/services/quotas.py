@@ -10,6 +10,7 @@ from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
+from narraforge.config import get_settings
 from narraforge.data import keys
 from narraforge.data.models import JobItem, UsageItem, UserItem
 from narraforge.errors import LimitExceeded
@@ -44,6 +45,19 @@ def reservation(user: UserItem, month: str, estimate_usd: float, *,
         condition = cost_ok if condition is None else condition & cost_ok
     actions = [UsageItem.generations_used.add(1), UsageItem.tag()] if generation else [UsageItem.tag()]
     return usage, actions, condition
+
+
+def job_cost_cap(user: UserItem, month: str, spent: float = 0.0) -> float:
+    """What a job (which already spent `spent`) may spend in all: the per-job cap, or the room left under the
+    user's monthly cost cap if smaller — so one job cannot run the month past the cap the user set."""
+    cap = get_settings().job_cost_cap_usd
+    if user.monthly_cost_limit_usd is None:
+        return cap
+    try:
+        used = float(UsageItem.get(*UsageItem.key(user.user_id, month), consistent_read=True).cost_used_usd or 0)
+    except DoesNotExist:
+        used = 0.0
+    return round(min(cap, spent + max(0.0, float(user.monthly_cost_limit_usd) - used)), 8)
 
 
 def refund(job: JobItem) -> tuple[UsageItem, list[Action]]:

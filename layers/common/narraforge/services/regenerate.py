@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 from pynamodb.exceptions import DoesNotExist
+from pynamodb.expressions.update import Action
 
 from narraforge.data import keys, s3
 from narraforge.data.models import CheckpointItem, JobItem
@@ -45,11 +46,25 @@ def regenerate(current: CurrentUser, narrative_id: str, body: RegenerateRequest,
     job.update(actions=[
         JobItem.completed_stages.set([stage.value for stage in reused]),
         JobItem.progress_percentage.set(round(progress_before(first_to_run), 4)),
+        *_segment_counts(job.job_id, reused),
     ])
     logger.info("regeneration created", extra={"job_id": job.job_id, "narrative_id": narrative_id,
                                                "parent_version": int(head.version),
                                                "reused": [s.value for s in reused]})
     return jobs.start(job), True
+
+
+def _segment_counts(job_id: str, reused: list[Stage]) -> list[Action]:
+    """The segment counters of what was reused: the plan's size, and the drafts taken over."""
+    actions: list[Action] = []
+    if Stage.SEGMENT_PLANNING in reused:
+        plan = s3.get_json(s3.stage_key(job_id, Stage.SEGMENT_PLANNING.number, Stage.SEGMENT_PLANNING.value))
+        actions.append(JobItem.segments_total.set(len(plan["segments"])))
+    if Stage.SEGMENT_GENERATION in reused:
+        drafted = CheckpointItem.count(keys.job_pk(job_id),
+                                       CheckpointItem.sk.startswith(f"SEG#{Stage.SEGMENT_GENERATION.number:02d}#"))
+        actions.append(JobItem.segments_drafted.set(drafted))
+    return actions
 
 
 def _merged_brief(source: JobItem, body: RegenerateRequest) -> ProductionBrief:

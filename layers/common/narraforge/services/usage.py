@@ -23,7 +23,7 @@ MAX_RACES = 10
 ENDED = (JobStatus.COMPLETED.value, JobStatus.FAILED.value, JobStatus.CANCELLED.value)
 
 
-def bill_call(job: JobItem, stage: Stage, usage: Usage, cost: float) -> None:
+def bill_call(job: JobItem, stage: Stage, usage: Usage, cost: float, *, priced: bool = True) -> None:
     """Bills one paid model call in one transaction: the job head, the stage's counters and the month's
     cost usage — whatever the job's state, since the provider was paid even if the job was cancelled
     meanwhile. The first billed drafting call (segment_generation) marks the job so that it keeps its
@@ -36,6 +36,8 @@ def bill_call(job: JobItem, stage: Stage, usage: Usage, cost: float) -> None:
         retake = drafting and not held
         job_actions = [JobItem.tokens_used.add(usage.total_tokens), JobItem.actual_cost_usd.add(cost),
                        JobItem.llm_calls.add(1)]
+        if not priced:
+            job_actions.append(JobItem.unpriced_calls.add(1))
         condition = JobItem.pk.exists()
         if running:
             condition &= JobItem.status == JobStatus.RUNNING.value
@@ -114,6 +116,7 @@ def log_item(job: JobItem, status: JobStatus, narrative_id: str | None = None) -
                         "llm_calls": s.llm_calls} for s in stage_usage(job.job_id)}
     return UsageLogItem(keys.usage_log_pk(job.user_id, job.usage_month), job.job_id, job_id=job.job_id,
                         narrative_id=narrative_id, status=status.value, llm_calls=int(job.llm_calls or 0),
+                        unpriced_calls=int(job.unpriced_calls or 0),
                         tokens_used=int(job.tokens_used or 0),
                         cost_usd=round(float(job.actual_cost_usd or 0), 8), stages=stages)
 
@@ -154,5 +157,6 @@ def _entry(item: UsageLogItem) -> UsageLogEntry:
     return UsageLogEntry(id=item.sk, job_id=item.job_id, narrative_id=item.narrative_id,
                          status=JobStatus(item.status) if item.status else JobStatus.COMPLETED,
                          llm_calls=int(item.llm_calls or 0), tokens_used=int(item.tokens_used),
-                         cost_usd=round(float(item.cost_usd), 6), stages=dict(item.stages or {}),
+                         cost_usd=None if int(item.unpriced_calls or 0) else round(float(item.cost_usd), 6),
+                         stages=dict(item.stages or {}),
                          created_at=item.created_at)

@@ -16,6 +16,7 @@ from narraforge.schemas.auth import (
     AuthResponse,
     DeleteAccountRequest,
     LoginRequest,
+    OAuthLinkRequest,
     OAuthStartResponse,
     RefreshRequest,
     RegisterRequest,
@@ -122,11 +123,16 @@ def oauth_start(
 
 @router.post("/oauth/{provider}/link", response_model=OAuthStartResponse, summary="Link a provider account",
              responses={**OAUTH_ERRORS, 200: {"description": "The authorization URL. " + BROWSER_COOKIE_DOC}})
-def oauth_link(provider: OAuthProvider, current: CurrentUserDep, response: Response) -> OAuthStartResponse:
+def oauth_link(provider: OAuthProvider, current: CurrentUserDep, request: Request, response: Response,
+               body: OAuthLinkRequest | None = None) -> OAuthStartResponse:
     """Starts a flow, like `GET /auth/oauth/{provider}?format=json`, whose callback links the provider
     account to the signed-in user (whatever its email) and signs in: how an account with a password adds
-    Google or GitHub sign-in. Send the browser to `authorization_url` with the cookie this sets."""
-    flow = oauth_service.start(provider, link_user_id=current.id)
+    Google or GitHub sign-in. The password is asked again (rate-limited like a login), so an access token
+    alone cannot attach another person's provider account. Send the browser to `authorization_url` with the
+    cookie this sets."""
+    if current.user.password_hash:
+        limit_password_checks(request, current.id, response)
+    flow = oauth_service.start_link(provider, current, body.password if body else None)
     _set_browser_cookie(response, flow.browser_secret, get_settings().oauth_state_ttl_seconds)
     return OAuthStartResponse(authorization_url=flow.authorization_url)
 

@@ -11,7 +11,13 @@ from narraforge.api.deps import CurrentUserDep, GeneratingUserDep, PageDep, Reso
 from narraforge.api.routing import collection_route
 from narraforge.enums import JobStatus
 from narraforge.schemas.common import Page
-from narraforge.schemas.jobs import JobCreateRequest, JobResponse, JobStatusResponse
+from narraforge.schemas.jobs import (
+    JobCreateRequest,
+    JobEstimateRequest,
+    JobEstimateResponse,
+    JobResponse,
+    JobStatusResponse,
+)
 from narraforge.services import jobs as job_service
 
 router = APIRouter(prefix="/jobs", tags=["jobs"], responses=COMMON_ERRORS)
@@ -34,6 +40,14 @@ def create_job(
     if not created:
         response.headers["Idempotent-Replayed"] = "true"
     return job_service.to_response(job)
+
+
+@router.post("/estimate", response_model=JobEstimateResponse, responses=NOT_FOUND,
+             summary="Estimate a brief's cost and time before creating the job")
+def estimate_job(body: JobEstimateRequest, current: CurrentUserDep) -> JobEstimateResponse:
+    """Nothing is reserved, started or counted against the generation limit: what the brief would take with
+    the configured models (the same cost estimate a job reserves), and whether the plan allows it."""
+    return job_service.estimate(current, body)
 
 
 @collection_route(router, "GET", response_model=Page[JobResponse], summary="List jobs, newest first")

@@ -1,4 +1,4 @@
-"""/narratives/*: list (no text), read (text + metadata, counts a view), plain text, export, delete."""
+"""/narratives/*: list (no text), read (text + metadata, counts a view), rename, plain text, export, delete."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from narraforge.schemas.jobs import JobResponse
 from narraforge.schemas.narratives import (
     NarrativeDetailResponse,
     NarrativeResponse,
+    NarrativeUpdateRequest,
     NarrativeVersionResponse,
     RegenerateRequest,
 )
@@ -48,6 +49,13 @@ def get_narrative(narrative_id: ResourceId, current: CurrentUserDep,
     head = narrative_service.read_with_view(current.id, narrative_id)
     chosen = narrative_service.get_version(narrative_id, version or int(head.version))
     return narrative_service.to_detail(head, chosen)
+
+
+@router.patch("/{narrative_id}", response_model=NarrativeResponse, responses=NOT_FOUND,
+              summary="Rename a narrative")
+def update_narrative(narrative_id: ResourceId, body: NarrativeUpdateRequest,
+                     current: CurrentUserDep) -> NarrativeResponse:
+    return narrative_service.to_response(narrative_service.rename(current.id, narrative_id, body.title))
 
 
 @router.get("/{narrative_id}/text", response_class=PlainTextResponse, responses={

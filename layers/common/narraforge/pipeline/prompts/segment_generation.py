@@ -101,3 +101,51 @@ remaining beats with action and dialogue and reach the exit state. Write only th
         "bible": bible,
     }
     return [system(brief, WRITER), user(task, facts)]
+
+
+def _cast_line(cast: list[dict[str, Any]]) -> str:
+    return "; ".join(f"{c['name']} ({c['role']})" for c in cast)
+
+
+def lean_draft_messages(
+    brief: ProductionBrief,
+    *,
+    segment: dict[str, Any],
+    segment_count: int,
+    cast: list[dict[str, Any]],
+    previous_closing: str,
+) -> list[Message]:
+    """The draft prompt for a model under 1B parameters: a few plain sentences, no JSON facts block (a small
+    model echoes a facts block back as headings and lists instead of writing the story), every name spelled out."""
+    index = segment["index"]
+    part = "the opening" if index == 0 else ("the ending" if index == segment_count - 1 else "the next part")
+    beats = " ".join(segment["beats"])
+    seam = f'\nThe story so far ends: "{previous_closing}"\nContinue from there.' if previous_closing else ""
+    task = (
+        f"Write {part} of a {brief.genre.value.replace('_', ' ')} story about: {brief.subject}.\n"
+        f"Characters: {_cast_line(cast)}. Use their names.\n"
+        f"Place: {segment['place']}. What happens: {beats}\n"
+        f"Write about {segment['target_words']} words of story in {POV_NOTES[brief.pov]}, with dialogue. "
+        "Only the story itself: no title, headings, lists or notes." + seam
+    )
+    return [Message("system", f"You are a fiction writer. {language_rule(brief)}"), Message("user", task)]
+
+
+def lean_extend_messages(
+    brief: ProductionBrief,
+    *,
+    cast: list[dict[str, Any]],
+    text_so_far_closing: str,
+    words_needed: int,
+    missing: list[str],
+) -> list[Message]:
+    """The continuation prompt for a model under 1B parameters; characters the text has not named yet enter."""
+    first = missing[0].split()[0] if missing else ""
+    enter = f' {", ".join(missing)} must appear and speak. Start with the words "{first}".' if missing else ""
+    task = (
+        f"Continue this {brief.genre.value.replace('_', ' ')} story about: {brief.subject}.\n"
+        f"Characters: {_cast_line(cast)}.{enter}\n"
+        f'The story so far ends: "{text_so_far_closing}"\n'
+        f"Write about {words_needed} more words of the story, only the continuation: no title, headings or notes."
+    )
+    return [Message("system", f"You are a fiction writer. {language_rule(brief)}"), Message("user", task)]

@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from narraforge.enums import Stage
 from narraforge.llm.base import Completion, LlmBadOutput, Message, ValidationFailed
+from narraforge.llm.offline import context_of
+from narraforge.llm.offline_plans import deterministic_plan
+from narraforge.observability import logger
 from narraforge.pipeline.context import ModelRole, StageContext
+from narraforge.pipeline.stages.checks import Path, Problem
 
 FENCE_RE = re.compile(r"^```(?:json)?\s*|\s*```$")
+REASK_PROMPT = "That reply cannot be used as it is. These fields have problems:"
+REASK_TAIL = ("Reply again with the whole JSON object, fixing every field listed above and keeping the others; "
+              "only the JSON object.")
+REASK_LISTED = 12  # problems listed in a re-ask (a weak model's reply can have dozens)
+REASK_REPLY_CHARS = 6000  # of the rejected reply quoted back in the re-ask (a runaway reply is cut)
+REPAIR_ROUNDS = 8  # field-by-field fallback rounds before the whole reply falls back
 
 
 def schema_for(name: str, model: type[BaseModel]) -> dict[str, Any]:
@@ -61,6 +74,177 @@ def ask_json_completion[ReplyT: BaseModel](
         except LlmBadOutput:
             ctx.forget(second)
             raise
+
+
+type Check[ReplyT: BaseModel] = Callable[[ReplyT], list[Problem]]
+
+
+@dataclass
+class Planned[ReplyT: BaseModel]:
+    """A planning reply that passed its checks, field by field: `fallbacks` lists the fields that came from the
+    deterministic planner instead of the model, and why."""
+
+    reply: ReplyT
+    completion: Completion | None  # the model's last reply (its metadata names the engine); None if it raised
+    fallbacks: list[dict[str, Any]] = field(default_factory=list)
+
+
+def ask_planned[ReplyT: BaseModel](
+    ctx: StageContext,
+    role: ModelRole,
+    messages: list[Message],
+    *,
+    name: str,
+    model: type[ReplyT],
+    max_tokens: int,
+    check: Check[ReplyT] | None = None,
+    temperature: float = 0.4,
+) -> Planned[ReplyT]:
+    """One planning call checked for shape AND meaning. A reply with problems is forgotten from the call journal
+    at once (a retry or resume asks the model again, never replays it) and re-asked once with the problems
+    listed; if the second reply still has problems, each failing field takes the deterministic planner's value
+    for the same prompt and job, the rest is kept from the model, and the fallbacks are returned to record."""
+    schema = schema_for(name, model)
+    fallback = deterministic_plan(name, context_of(messages), ctx.job_id)  # pure and cheap: no call
+    conversation = list(messages)
+    completion: Completion | None = None
+    raw: Any = None
+    problems: list[Problem] = []
+    for attempt in range(2):
+        completion, raw = _ask_raw(ctx, role, conversation, schema, max_tokens=max_tokens, temperature=temperature)
+        accepted, problems = judge(raw, model, check, completion=completion)
+        if accepted is not None and not problems:
+            return Planned(accepted, completion)
+        if completion is not None:
+            ctx.forget(completion)
+        if attempt == 0:
+            # A reply wrong in shape hides its meaning problems: a dry run of the fallback finds them all.
+            listed = problems if accepted is not None or not isinstance(raw, dict) else \
+                repair(raw, fallback, model, check, problems)[1]
+            conversation = [*messages, *reask_messages(completion, listed)]
+    reply, used = repair(raw, fallback, model, check, problems)
+    records = [{"stage": ctx.stage.value, "field": p.field, "reason": p.reason} for p in used]
+    logger.warning("planning reply fell back to the deterministic planner", extra={"fallbacks": records})
+    return Planned(reply, completion, records)
+
+
+def _ask_raw(ctx: StageContext, role: ModelRole, messages: list[Message], schema: dict[str, Any], *,
+             max_tokens: int, temperature: float) -> tuple[Completion | None, Any]:
+    """(completion, its JSON or None); a provider that gave up on JSON itself answers (None, None)."""
+    try:
+        completion = ctx.complete(role, messages, max_tokens=max_tokens, temperature=temperature, json_schema=schema)
+    except LlmBadOutput:
+        return None, None
+    try:
+        return completion, json.loads(FENCE_RE.sub("", completion.text.strip()))
+    except json.JSONDecodeError:
+        return completion, None
+
+
+def judge[ReplyT: BaseModel](raw: Any, model: type[ReplyT], check: Check[ReplyT] | None, *,
+                             completion: Completion | None = None) -> tuple[ReplyT | None, list[Problem]]:
+    """(the validated reply or None, its problems): shape first (keys the schema does not know are dropped,
+    not held against the reply), then meaning."""
+    if not isinstance(raw, dict):
+        if completion is not None and completion.finish_reason == "length":
+            return None, [Problem((), "was cut off (too long for max_tokens): not a complete JSON object")]
+        return None, [Problem((), "is not a JSON object")]
+    candidate = copy.deepcopy(raw)
+    while True:
+        try:
+            reply = model.model_validate(candidate)
+            break
+        except ValidationError as exc:
+            errors = exc.errors()
+            extras = [tuple(e["loc"]) for e in errors if e["type"] == "extra_forbidden"]
+            if not extras:
+                return None, [Problem(tuple(e["loc"]), _shape_reason(e)) for e in errors]
+            for loc in sorted(extras, key=_order, reverse=True):
+                _delete(candidate, loc)
+    return reply, (check(reply) if check else [])
+
+
+def _shape_reason(error: Any) -> str:
+    given = error.get("input")
+    shown = "" if error["type"] == "missing" or isinstance(given, dict | list) else f" (got {str(given)[:40]!r})"
+    return f"{error['msg']}{shown}"
+
+
+def reask_messages(completion: Completion | None, problems: list[Problem]) -> list[Message]:
+    """The follow-up of a rejected reply: the reply itself (cut), then the problems, one a line."""
+    listed = [f"- {p}" for p in problems[:REASK_LISTED]]
+    if len(problems) > REASK_LISTED:
+        listed.append(f"- ... and {len(problems) - REASK_LISTED} more")
+    said = [Message("assistant", completion.text[:REASK_REPLY_CHARS])] if completion and completion.text else []
+    return [*said, Message("user", "\n".join([REASK_PROMPT, *listed, REASK_TAIL]))]
+
+
+def repair[ReplyT: BaseModel](raw: Any, fallback: dict[str, Any], model: type[ReplyT], check: Check[ReplyT] | None,
+                              problems: list[Problem]) -> tuple[ReplyT, list[Problem]]:
+    """The model's reply with each failing field replaced by the fallback's (a failing item the fallback does
+    not have, such as an extra cast member, is dropped), until it passes. A field that fails again after its
+    fallback escalates to its parent; reaching the whole reply, the fallback is used whole."""
+    if not isinstance(raw, dict):
+        return model.model_validate(fallback), [Problem((), problems[0].reason if problems else "unusable")]
+    candidate = copy.deepcopy(raw)
+    used: dict[Path, Problem] = {}
+    for _ in range(REPAIR_ROUNDS):
+        reply, found = judge(candidate, model, check)
+        if not found and reply is not None:
+            return reply, sorted(used.values(), key=lambda p: _order(p.path))
+        if reply is not None:
+            candidate = reply.model_dump()
+        targets: dict[Path, Problem] = {}
+        for problem in found:
+            path = problem.path
+            while path and path in used:
+                path = path[:-1]
+            if not path:
+                return model.model_validate(fallback), [Problem((), f"still wrong after field fallbacks: {problem}")]
+            targets.setdefault(path, Problem(path, problem.reason))
+        targets = {p: pr for p, pr in targets.items() if not any(p[:n] in targets for n in range(len(p)))}
+        _apply(candidate, fallback, list(targets))
+        used = {p: pr for p, pr in used.items() if not any(p[:len(t)] == t for t in targets)} | targets
+    return model.model_validate(fallback), [Problem((), "still wrong after field fallbacks")]
+
+
+def _order(path: Path) -> tuple[tuple[int, str | int], ...]:
+    return tuple((0, part) if isinstance(part, int) else (1, part) for part in path)
+
+
+def _lookup(data: Any, path: Path) -> tuple[bool, Any]:
+    for part in path:
+        in_list = isinstance(part, int) and isinstance(data, list) and part < len(data)
+        if not in_list and not (isinstance(part, str) and isinstance(data, dict) and part in data):
+            return False, None
+        data = data[part]
+    return True, data
+
+
+def _apply(candidate: dict[str, Any], fallback: dict[str, Any], paths: list[Path]) -> None:
+    """Fallback values into place (list items in index order, padding from the fallback), then deletions of
+    what the fallback does not have (from the highest index down)."""
+    present = [p for p in paths if _lookup(fallback, p)[0]]
+    for path in sorted(present, key=_order):
+        target, source = candidate, fallback
+        for part in path[:-1]:
+            target, source = target[part], source[part]
+        last = path[-1]
+        if isinstance(last, int) and isinstance(target, list) and last >= len(target):
+            target.extend(copy.deepcopy(source[len(target):last + 1]))
+        else:
+            target[last] = copy.deepcopy(source[last])
+    for path in sorted((p for p in paths if p not in present), key=_order, reverse=True):
+        _delete(candidate, path)
+
+
+def _delete(data: Any, path: Path) -> None:
+    found, parent = _lookup(data, path[:-1])
+    last = path[-1]
+    if found and isinstance(parent, list) and isinstance(last, int) and last < len(parent):
+        parent.pop(last)
+    elif found and isinstance(parent, dict):
+        parent.pop(last, None)
 
 
 def parse_json[ReplyT: BaseModel](completion: Completion, *, name: str, model: type[ReplyT]) -> ReplyT:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from narraforge.enums import Genre
-from narraforge.llm.base import LlmBadOutput
 from narraforge.pipeline.context import ModelRole, StageContext
 from narraforge.pipeline.prompts import character_architecture as prompt
-from narraforge.pipeline.stages.calls import ask_json, interpretation, world
+from narraforge.pipeline.stages import checks
+from narraforge.pipeline.stages.calls import ask_planned, interpretation, world
 
 ROLES = ("protagonist", "antagonist", "ally", "mentor", "rival", "confidant", "wildcard", "witness")
 
@@ -45,23 +46,50 @@ def roles_for(count: int, genre: Genre) -> list[str]:
     return roles[:count]
 
 
+def _first_name(name: str) -> str:
+    parts = name.split()
+    return parts[0].casefold() if parts else ""
+
+
+def problems(reply: Cast, count: int, roles: list[str]) -> list[checks.Problem]:
+    """Exactly `count` characters with distinct names (first names too) that are names, not roles; wants,
+    fears and arcs in words (no dates); bounded descriptions."""
+    cast = reply.characters
+    found = checks.count(len(cast), count, ("characters",), "characters")
+    role_words = {r.casefold() for r in roles} | {"protagonist", "antagonist", "character", "hero"}
+    for i, c in enumerate(cast[:count]):
+        at = ("characters", i)
+        named = checks.name(c.name, at, max_words=4)
+        if not named and (c.name.strip().casefold() in role_words or _first_name(c.name) in role_words):
+            named = [checks.Problem(at, f"name {c.name!r} is a role, not a name")]
+        if not named and not checks.person_name(c.name):
+            named = [checks.Problem(at, f"{c.name!r} reads as a title or phrase, not a person's name")]
+        found += named
+        if re.split(r"[/\s,]+", c.pronouns.strip().casefold())[0] not in checks.PRONOUNS:
+            found.append(checks.Problem((*at, "pronouns"), f"{c.pronouns[:30]!r} is not she/her, he/him or they/them"))
+        found += checks.text(c.role, (*at, "role"), max_chars=checks.PHRASE_CHARS)
+        found += checks.text(c.description, (*at, "description"), max_chars=checks.SENTENCE_CHARS, min_words=3)
+        found += checks.sentence(c.want, (*at, "want"))
+        found += checks.sentence(c.fear, (*at, "fear"), min_words=1)  # "zapomnienie" is a whole fear
+        found += checks.sentence(c.arc, (*at, "arc"), min_words=1)
+        found += checks.text(c.secret, (*at, "secret"), max_chars=checks.SENTENCE_CHARS, min_words=2)
+        found += checks.text(c.voice, (*at, "voice"), max_chars=checks.SENTENCE_CHARS)
+    names = [c.name for c in cast[:count]]
+    by_first = checks.distinct(names, ("characters",), "first name", key_of=_first_name)
+    found += by_first or checks.distinct(names, ("characters",), "name")
+    return found
+
+
 def run(ctx: StageContext) -> dict[str, Any]:
     brief = ctx.brief
     roles = roles_for(brief.character_count, brief.genre)
-    reply = ask_json(
+    planned = ask_planned(
         ctx,
         ModelRole.PLANNING,
         prompt.messages(brief, interpretation(ctx), world(ctx), roles, ctx.instructions),
         name=prompt.SCHEMA_NAME,
         model=Cast,
         max_tokens=300 + 260 * brief.character_count,
+        check=lambda reply: problems(reply, brief.character_count, roles),
     )
-    cast = reply.characters
-    if len(cast) != brief.character_count:
-        raise LlmBadOutput(
-            f"character_architecture: {len(cast)} characters, the brief asks for {brief.character_count}"
-        )
-    firsts = [c.name.split()[0].casefold() for c in cast]
-    if len(set(firsts)) != len(firsts):
-        raise LlmBadOutput("character_architecture: first names repeat")
-    return {"characters": [c.model_dump() for c in cast]}
+    return {"characters": [c.model_dump() for c in planned.reply.characters], "fallbacks": planned.fallbacks}

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from narraforge.enums import Stage
+from narraforge.llm.base import LlmBadOutput
 from narraforge.pipeline.context import ModelRole, StageContext
 from narraforge.pipeline.layout import EXTEND_BELOW, JUDGE_WINDOW, MAX_REVISIONS, chunks, revision_bar
 from narraforge.pipeline.metrics import characters_present
@@ -132,23 +133,28 @@ def run(ctx: StageContext) -> dict[str, Any]:
     reviews: list[tuple[Review, int]] = []
     flags: list[Flag] = []
     judged = True
+    fallbacks: list[dict[str, Any]] = []
     for window in chunks(list(range(len(facts))), JUDGE_WINDOW):
-        review, completion = ask_json_completion(
-            ctx,
-            ModelRole.JUDGING,
-            prompt.judge_messages(ctx.brief, segments=[facts[i] for i in window], premise=premise),
-            name=prompt.SCHEMA_NAME,
-            model=Review,
-            max_tokens=700 + 80 * len(window),
-            temperature=0.2,
-        )
+        try:
+            review, completion = ask_json_completion(
+                ctx,
+                ModelRole.JUDGING,
+                prompt.judge_messages(ctx.brief, segments=[facts[i] for i in window], premise=premise),
+                name=prompt.SCHEMA_NAME,
+                model=Review,
+                max_tokens=700 + 80 * len(window),
+                temperature=0.2,
+            )
+        except LlmBadOutput as exc:  # a judge that cannot fill the rubric (a weak model): the work stays unjudged
+            judged = False
+            fallbacks.append({"stage": ctx.stage.value, "field": f"scores (segments {window[0]}..{window[-1]})",
+                              "reason": f"not judged: {str(exc)[:200]}"})
+            continue
         judged = judged and completion.metadata.get("engine") != "offline"
         reviews.append((review, sum(facts[i]["word_count"] for i in window) or 1))
         flags += [f for f in review.flagged_segments if f.index in window]
     scores: dict[str, float | None]
-    scores, reasons = _aggregate(reviews)
-    if not judged:
-        scores, reasons = dict.fromkeys(SCORE_KEYS), {}
+    scores, reasons = _aggregate(reviews) if judged else (dict.fromkeys(SCORE_KEYS), {})
     bar = revision_bar()
     revisions: dict[str, str] = {}
     overall = scores["overall_score"]
@@ -174,4 +180,5 @@ def run(ctx: StageContext) -> dict[str, Any]:
         "revisions": revisions,
         "revised_segments": sorted(int(i) for i in revisions),
         "windows": len(reviews),
+        "fallbacks": fallbacks,
     }

@@ -10,7 +10,8 @@ from narraforge.enums import Stage
 from narraforge.pipeline.context import ModelRole, StageContext
 from narraforge.pipeline.metrics import characters_present, length_adherence
 from narraforge.pipeline.prompts import editorial_review as prompt
-from narraforge.pipeline.stages.calls import ask_json, characters, final_texts, interpretation
+from narraforge.pipeline.stages import checks as meaning
+from narraforge.pipeline.stages.calls import ask_planned, characters, final_texts, interpretation
 from narraforge.pipeline.text import truncate_words, word_count
 
 EXCERPT_WORDS = 120
@@ -22,6 +23,13 @@ class Editorial(BaseModel):
     title: str = Field(min_length=1, max_length=200)
     blurb: str
     notes: list[str] = Field(max_length=8)
+
+
+def problems(reply: Editorial) -> list[meaning.Problem]:
+    """A title that is a title, a bounded blurb, short distinct notes (a weak model runs on)."""
+    found = meaning.text(reply.title, ("title",), max_chars=meaning.TITLE_CHARS)
+    found += meaning.text(reply.blurb, ("blurb",), max_chars=meaning.PARAGRAPH_CHARS, min_words=3)
+    return found + meaning.items(reply.notes, ("notes",), max_chars=meaning.SENTENCE_CHARS)
 
 
 def run(ctx: StageContext) -> dict[str, Any]:
@@ -39,7 +47,7 @@ def run(ctx: StageContext) -> dict[str, Any]:
         "judged_overall_score": ctx.output_of(Stage.COHERENCE_VALIDATION)["scores"]["overall_score"]
         if ctx.output_of(Stage.COHERENCE_VALIDATION).get("judged", True) else None,
     }
-    reply = ask_json(
+    planned = ask_planned(
         ctx,
         ModelRole.PLANNING,
         prompt.messages(
@@ -53,5 +61,8 @@ def run(ctx: StageContext) -> dict[str, Any]:
         name=prompt.SCHEMA_NAME,
         model=Editorial,
         max_tokens=700,
+        check=problems,
     )
-    return {"title": brief.title or reply.title, "blurb": reply.blurb, "notes": reply.notes, "checks": checks}
+    reply = planned.reply
+    return {"title": brief.title or reply.title, "blurb": reply.blurb, "notes": reply.notes, "checks": checks,
+            "fallbacks": planned.fallbacks}

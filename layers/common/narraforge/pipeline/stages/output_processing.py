@@ -28,6 +28,16 @@ def judged_scores(coherence: dict[str, Any], engine: str) -> dict[str, Any]:
     }
 
 
+FALLBACK_STAGES = (Stage.BRIEF_INTERPRETATION, Stage.WORLD_ARCHITECTURE, Stage.CHARACTER_ARCHITECTURE,
+                   Stage.STRUCTURE_DESIGN, Stage.SEGMENT_PLANNING, Stage.COHERENCE_VALIDATION, Stage.EDITORIAL_REVIEW)
+
+
+def fallbacks_of(ctx: StageContext) -> list[dict[str, Any]]:
+    """Every field the model's replies could not fill, and why: planning and editorial fields that came from
+    the deterministic planner, judge windows left unjudged."""
+    return [f for stage in FALLBACK_STAGES for f in ctx.output_of(stage).get("fallbacks", [])]
+
+
 def _body(ctx: StageContext, texts: list[str]) -> str:
     """Segments joined with chapter/act headings or scene breaks, as the production type reads."""
     parts: list[str] = []
@@ -62,8 +72,9 @@ def assemble(ctx: StageContext) -> AssembledNarrative:
         "revised_segments": coherence["revised_segments"],
     }
     structure = ctx.output_of(Stage.STRUCTURE_DESIGN)
+    fallbacks = fallbacks_of(ctx)
     metadata = {
-        "world": world(ctx),
+        "world": {k: v for k, v in world(ctx).items() if k != "fallbacks"},
         "characters": cast,
         "structure": structure,
         "segments": [
@@ -77,6 +88,8 @@ def assemble(ctx: StageContext) -> AssembledNarrative:
             for p, t in zip(plans(ctx), texts, strict=True)
         ],
         "engine": engine,
+        "fallbacks": fallbacks,
+        "fallback_count": len(fallbacks),
         **({"notice": DEMO_NOTICE} if engine == "offline" else {}),
         "blurb": editorial["blurb"],
         "editorial_notes": editorial["notes"],

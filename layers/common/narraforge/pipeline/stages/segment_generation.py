@@ -1,4 +1,9 @@
-"""Stage 6 (Map): draft one segment; extend it once when it comes out short or cut off.
+"""Stage 6 (Map): draft one segment; extend it when it comes out short or cut off, trim it when it runs long.
+
+Length control is bounded whatever the model does: at most MAX_EXTENSIONS continuation calls, and extending
+stops as soon as a continuation adds almost nothing new (a weak model's empty or repeated text). A draft is
+extended below (1 - tolerance/2) of its target and trimmed at a sentence above (1 + tolerance): the tolerance is
+±10 %, ±25 % for a model under 1B parameters (`layout.length_tolerance`).
 
 In sequential mode the runner drafts segments in order, so a draft also sees the previous segment's
 real closing text and a rolling synopsis (read through `ctx.segment_output`); in parallel mode the
@@ -10,15 +15,28 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from narraforge.config import get_settings
 from narraforge.enums import Stage
-from narraforge.pipeline.context import StageContext
-from narraforge.pipeline.layout import CLOSING_WORDS, EXTEND_BELOW
+from narraforge.pipeline.context import ModelRole, StageContext
+from narraforge.pipeline.layout import (
+    CLOSING_WORDS,
+    MAX_EXTENSIONS,
+    MIN_CONTINUATION_WORDS,
+    length_tolerance,
+    small_model,
+)
+from narraforge.pipeline.metrics import characters_present
 from narraforge.pipeline.prompts import segment_generation as prompt
 from narraforge.pipeline.prompts.common import bible
 from narraforge.pipeline.stages.calls import ask_text, characters, interpretation, plans, token_budget, world
-from narraforge.pipeline.text import closing, word_count
+from narraforge.pipeline.text import SENTENCE_RE, closing, word_count, words
 
 ROLLING_SYNOPSIS_WORDS = 150
+SCAFFOLD_RE = re.compile(r"^\s*[#*_]*\s*(title|subtitle|genre|style|tone|language|description|outline|summary|setting|"
+                         r"characters?|themes?|word count|length|segment \d+|part \d+)\s*[*_]*\s*:", re.IGNORECASE)
+ROOM_FOR_CAST = 0.75  # share of its target a small model's draft is cut to when a continuation must add characters
+SCAFFOLD_WORDS = 16  # a labelled line longer than this is the story's own (a long "Summary: ..." is rare in prose)
+SENTENCE_END_RE = re.compile(r"[.!?…]+[\"”’»)]*(?=\s|$)")
 
 
 def _join(text: str, more: str) -> str:
@@ -26,6 +44,44 @@ def _join(text: str, more: str) -> str:
     if not more:
         return text
     return f"{text} {more}" if re.search(r"[\w,;:]$", text) else f"{text}\n\n{more}"
+
+
+def strip_scaffolding(text: str) -> str:
+    """The text without the labels a weak model writes around a story ("Title: ...", "Genre: ...", a bare
+    "Outline:"): lines of a known label, short, are dropped; the story's own lines are kept as written."""
+    kept = [line for line in text.splitlines() if not SCAFFOLD_RE.match(line) or word_count(line) > SCAFFOLD_WORDS]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
+
+
+def _sentence_key(sentence: str) -> str:
+    return " ".join(w.casefold() for w in words(sentence))
+
+
+def _fresh(text: str, more: str) -> str:
+    """The continuation without the sentences the text already has (a weak model repeats itself); its lines
+    and paragraphs stay as written (a script's lines are its form)."""
+    seen = {_sentence_key(s) for s in SENTENCE_RE.findall(text)}
+    lines = []
+    for line in more.strip().splitlines():
+        kept = []
+        for sentence in SENTENCE_RE.findall(line):
+            key = _sentence_key(sentence)
+            if key and key not in seen:
+                kept.append(sentence.strip())
+                seen.add(key)
+        if kept or not line.strip():
+            lines.append(" ".join(kept))
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def trim(text: str, limit: int) -> str:
+    """At most about `limit` words, cut after the last whole sentence that fits (formatting kept as written)."""
+    cut = 0
+    for end in SENTENCE_END_RE.finditer(text):
+        if word_count(text[: end.end()]) > limit:
+            break
+        cut = end.end()
+    return text[:cut].rstrip() if cut else " ".join(text.split()[:limit])
 
 
 def _rolling(previous: dict[str, Any] | None, previous_plan: dict[str, Any] | None) -> str:
@@ -49,28 +105,43 @@ def run_segment(ctx: StageContext, index: int) -> dict[str, Any]:
         "next": all_plans[index + 1]["summary"] if index + 1 < count else "",
     }
     target = plan["target_words"]
-    text, truncated = ask_text(
-        ctx,
-        prompt.draft_messages(
+    cast = [c for c in characters(ctx) if c["name"] in plan["characters"]] or characters(ctx)[:1]
+    model = get_settings().model_for(ModelRole.PROSE.value, ctx.stage.value)
+    lean = small_model(model) and interpretation(ctx)["engine"] != "offline"
+    previous_closing = closing(previous["text"], CLOSING_WORDS) if previous else ""
+    if lean:
+        messages = prompt.lean_draft_messages(brief, segment=plan, segment_count=count, cast=cast,
+                                              previous_closing=previous_closing)
+    else:
+        messages = prompt.draft_messages(
             brief,
             segment={k: v for k, v in plan.items() if k != "synopsis_so_far"},
             segment_count=count,
             bible=story_bible,
             window=window,
             synopsis_so_far=rolling or plan["synopsis_so_far"],
-            previous_closing=closing(previous["text"], CLOSING_WORDS) if previous else "",
+            previous_closing=previous_closing,
             tone=interpretation(ctx)["tone"],
             instructions=ctx.instructions,
-        ),
-        max_tokens=token_budget(target),
-    )
+        )
+    text, truncated = ask_text(ctx, messages, max_tokens=token_budget(target))
+    text = strip_scaffolding(text)
     calls = 1
-    words = word_count(text)
-    if truncated or words < EXTEND_BELOW * target:
-        needed = max(target - words, target // 10)
-        more, _ = ask_text(
-            ctx,
-            prompt.extend_messages(
+    tolerance = length_tolerance(model)
+    names = [c["name"] for c in cast]
+    # A small model leaves planned characters out: its draft makes room, and one continuation brings them in.
+    bring_in = lean and not all(characters_present(text, names, brief.language).values())
+    if bring_in and word_count(text) > ROOM_FOR_CAST * target:
+        text = trim(text, round(ROOM_FOR_CAST * target))
+    while (truncated or bring_in or word_count(text) < (1 - tolerance / 2) * target) and calls <= MAX_EXTENSIONS:
+        bring_in = False
+        needed = max(target - word_count(text), target // 10)
+        missing = [name for name, found in characters_present(text, names, brief.language).items() if not found]
+        if lean:
+            messages = prompt.lean_extend_messages(brief, cast=cast, text_so_far_closing=closing(text, CLOSING_WORDS),
+                                                   words_needed=needed, missing=missing)
+        else:
+            messages = prompt.extend_messages(
                 brief,
                 segment=plan,
                 segment_count=count,
@@ -78,11 +149,16 @@ def run_segment(ctx: StageContext, index: int) -> dict[str, Any]:
                 text_so_far_closing=closing(text, CLOSING_WORDS),
                 words_needed=needed,
                 truncated=truncated,
-            ),
-            max_tokens=token_budget(needed),
-        )
+            )
+        more, truncated = ask_text(ctx, messages, max_tokens=token_budget(needed))
         calls += 1
+        more = _fresh(text, strip_scaffolding(more))
+        if word_count(more) < MIN_CONTINUATION_WORDS:
+            break  # nothing new: asking again would only spend tokens
         text = _join(text, more)
+    trimmed = word_count(text) > (1 + tolerance) * target
+    if trimmed:
+        text = trim(text, round((1 + tolerance / 2) * target))
     return {
         "index": index,
         "title": plan["title"],
@@ -90,6 +166,7 @@ def run_segment(ctx: StageContext, index: int) -> dict[str, Any]:
         "word_count": word_count(text),
         "target_words": target,
         "extended": calls > 1,
+        "trimmed": trimmed,
         "calls": calls,
         "rolling_synopsis": rolling,
     }

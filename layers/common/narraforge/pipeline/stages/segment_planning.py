@@ -7,6 +7,7 @@ Planned per act, a few segments per call, each call seeing only a bounded synops
 from __future__ import annotations
 
 import itertools
+import re
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
@@ -14,11 +15,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from narraforge.enums import Stage
-from narraforge.llm.base import LlmBadOutput
+from narraforge.llm.base import ValidationFailed
 from narraforge.pipeline.context import ModelRole, StageContext
 from narraforge.pipeline.layout import PLAN_CHUNK, chunks, segment_targets
 from narraforge.pipeline.prompts import segment_planning as prompt
-from narraforge.pipeline.stages.calls import ask_json, characters, interpretation, world
+from narraforge.pipeline.stages import checks
+from narraforge.pipeline.stages.calls import ask_planned, characters, interpretation, world
 from narraforge.pipeline.text import truncate_words
 
 SYNOPSIS_RECENT = 3  # planned summaries of the latest segments kept verbatim in the synopsis
@@ -56,6 +58,33 @@ def _synopsis(acts: list[dict[str, Any]], current_act: int, planned: list[dict[s
     earlier = [f"Act {a['number']}: {truncate_words(a['summary'], 40)}" for a in acts if a["number"] < current_act]
     recent = [f"{p['index'] + 1}. {truncate_words(p['summary'], 40)}" for p in planned[-SYNOPSIS_RECENT:]]
     return " ".join(earlier + recent)
+
+
+def problems(reply: SegmentPlan, wanted: int, cast: list[dict[str, Any]], places: list[str]) -> list[checks.Problem]:
+    """`wanted` plans, each on stage with someone from the cast, in one of the world's places, with bounded
+    beats and a bounded exit state."""
+    found = checks.count(len(reply.segments), wanted, ("segments",), "segment plans")
+    for i, seg in enumerate(reply.segments[:wanted]):
+        at = ("segments", i)
+        found += checks.text(seg.title, (*at, "title"), max_chars=checks.TITLE_CHARS)
+        found += checks.text(seg.summary, (*at, "summary"), max_chars=checks.PARAGRAPH_CHARS, min_words=4)
+        found += checks.items(seg.beats, (*at, "beats"), max_chars=checks.SENTENCE_CHARS, min_words=3)
+        if not _match_names(seg.characters, cast):
+            found.append(checks.Problem((*at, "characters"), f"names no one from the cast ({seg.characters[:3]})"))
+        if not _known_place(seg.place, places):
+            found.append(checks.Problem((*at, "place"), f"{seg.place[:40]!r} is not one of the world's places"))
+        state = seg.exit_state
+        found += checks.text(state.location, (*at, "exit_state", "location"), max_chars=checks.PHRASE_CHARS)
+        found += checks.text(state.knowledge, (*at, "exit_state", "knowledge"), max_chars=checks.SENTENCE_CHARS)
+        found += checks.text(state.mood, (*at, "exit_state", "mood"), max_chars=checks.PHRASE_CHARS)
+        found += [checks.Problem((*at, "exit_state", "open_threads"), p.reason) for p in
+                  checks.items(state.open_threads, (), max_chars=checks.SENTENCE_CHARS)][:1]
+    return found
+
+
+def _known_place(place: str, places: list[str]) -> bool:
+    key = place.strip().casefold()
+    return bool(key) and any(k.casefold() == key or k.casefold() in key for k in places)
 
 
 def _match_names(names: list[str], cast: list[dict[str, Any]]) -> list[str]:
@@ -114,13 +143,16 @@ def run(ctx: StageContext) -> dict[str, Any]:
     else:
         results, state, so_far = [], opening, []
         for act in acts:
-            planned_act, calls_act = plan_act(act, state, so_far)
-            results.append((planned_act, calls_act))
+            planned_act, calls_act, fallbacks_act = plan_act(act, state, so_far)
+            results.append((planned_act, calls_act, fallbacks_act))
             state, so_far = planned_act[-1]["exit_state"], so_far + planned_act
-    planned = [plan for act_plans, _ in results for plan in act_plans]
+    planned = [plan for act_plans, _, _ in results for plan in act_plans]
     _ensure_everyone_appears(planned, cast)
-    calls = sum(calls_act for _, calls_act in results)
-    return {"mode": meaning["layout"]["mode"], "planning_calls": calls, "segments": planned}
+    if sum(p["target_words"] for p in planned) != brief.target_length:  # the layout's invariant, whatever the model
+        raise ValidationFailed("segment_planning: segment targets do not add up to the target length")
+    calls = sum(calls_act for _, calls_act, _ in results)
+    fallbacks = [f for _, _, act_fallbacks in results for f in act_fallbacks]
+    return {"mode": meaning["layout"]["mode"], "planning_calls": calls, "segments": planned, "fallbacks": fallbacks}
 
 
 MAX_PARALLEL_ACTS = 8
@@ -140,17 +172,18 @@ def _act_opening(act: dict[str, Any], previous: dict[str, Any], opening: dict[st
 
 def _plan_act(ctx: StageContext, act: dict[str, Any], state: dict[str, Any], prior: list[dict[str, Any]], *,
               acts: list[dict[str, Any]], targets: list[int], cast: list[dict[str, Any]], setting: dict[str, Any],
-              places: list[str]) -> tuple[list[dict[str, Any]], int]:
+              places: list[str]) -> tuple[list[dict[str, Any]], int, list[dict[str, Any]]]:
     """One act, a few segments per call, each chunk starting where the previous one left off. `prior` holds
     the plans of earlier acts when they are known (sequential planning)."""
     brief = ctx.brief
     protagonist = cast[0]["name"]
     planned: list[dict[str, Any]] = list(prior)
     calls = 0
+    fallbacks: list[dict[str, Any]] = []
     indices = list(range(act["first_segment"], act["first_segment"] + act["segment_count"]))
     for chunk in chunks(indices, PLAN_CHUNK):
         seen = {name for p in planned for name in p["characters"]}
-        reply = ask_json(
+        asked = ask_planned(
             ctx,
             ModelRole.PLANNING,
             prompt.messages(
@@ -168,11 +201,11 @@ def _plan_act(ctx: StageContext, act: dict[str, Any], state: dict[str, Any], pri
             name=prompt.SCHEMA_NAME,
             model=SegmentPlan,
             max_tokens=300 + 420 * len(chunk),
+            check=lambda reply, wanted=len(chunk): problems(reply, wanted, cast, places),
         )
         calls += 1
-        if len(reply.segments) != len(chunk):
-            raise LlmBadOutput(f"segment_plan: {len(reply.segments)} segments, expected {len(chunk)}")
-        for index, seg in zip(chunk, reply.segments, strict=True):
+        fallbacks += [{**f, "field": _absolute(f["field"], chunk)} for f in asked.fallbacks]
+        for index, seg in zip(chunk, asked.reply.segments, strict=True):
             exit_state = seg.exit_state.model_dump()
             exit_state["present"] = _match_names(exit_state["present"], cast) or [protagonist]
             planned.append({
@@ -189,4 +222,12 @@ def _plan_act(ctx: StageContext, act: dict[str, Any], state: dict[str, Any], pri
                 "synopsis_so_far": _synopsis(acts, act["number"], planned),
             })
             state = exit_state
-    return planned[len(prior):], calls
+    return planned[len(prior):], calls, fallbacks
+
+
+def _absolute(field: str, chunk: list[int]) -> str:
+    """'segments[1].place' of a chunk's reply → the work's segment index ('segments[7].place'); the whole
+    reply → the chunk's range."""
+    if field == "reply":
+        return f"segments[{chunk[0]}..{chunk[-1]}]"
+    return re.sub(r"^segments\[(\d+)\]", lambda m: f"segments[{chunk[0] + int(m.group(1))}]", field)
