@@ -5,6 +5,7 @@ import { Link, Navigate, NavLink, Route, Routes, useLocation, useNavigate } from
 import { useAuth } from "./auth";
 import { Loading } from "./ui";
 import { SignIn, SignUp } from "./pages/SignIn";
+import { OAuthCallback } from "./pages/OAuthCallback";
 import { Home } from "./pages/Home";
 import { Library } from "./pages/Library";
 import { ProjectPage } from "./pages/Project";
@@ -81,6 +82,7 @@ export function App() {
           <Routes>
             <Route path="/" element={<Home />} />
             <Route path="/signin" element={<SignIn />} />
+            <Route path="/signin/callback/:provider" element={<OAuthCallback />} />
             <Route path="/signup" element={<SignUp />} />
             <Route path="/library" element={guard(<Library />)} />
             <Route path="/library/:projectId" element={guard(<ProjectPage />)} />

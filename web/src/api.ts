@@ -55,6 +55,12 @@ export interface AuthResponse {
   user: User;
 }
 
+/** A sign-in provider configured on this deployment (`GET /auth/oauth/providers`). */
+export interface OAuthProviderInfo {
+  id: string;
+  name: string;
+}
+
 let accessToken: string | null = null;
 let refreshing: Promise<boolean> | null = null;
 const listeners = new Set<(signedIn: boolean) => void>();

@@ -17,6 +17,8 @@ interface AuthState {
   signIn: (email: string, password: string) => Promise<void>;
   signUp: (email: string, password: string, fullName: string) => Promise<void>;
   signOut: () => Promise<void>;
+  /** Keeps a session obtained elsewhere (the OAuth callback page). */
+  accept: (auth: AuthResponse) => void;
   forget: () => void;
   reload: () => Promise<void>;
 }
@@ -68,6 +70,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
           clearSession();
         }
       },
+      accept,
       forget: () => clearSession(),
       reload: async () => setUser(await api<User>("/auth/me")),
     }),

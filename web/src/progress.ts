@@ -55,6 +55,10 @@ export function watchJob(
   let last = "";
 
   const publish = (next: JobSnapshot) => {
+    // A read started before a push can answer after it: an older state of the job never replaces a newer one.
+    if (snapshot && Date.parse(next.status.updated_at) < Date.parse(snapshot.status.updated_at)) return;
+    if (snapshot && !isTerminal(next.status.status) &&
+        next.status.progress_percentage < snapshot.status.progress_percentage) return;
     snapshot = next;
     if (isTerminal(next.status.status)) finished = true;
     const fingerprint = JSON.stringify([next.status, next.job.tokens_used, next.job.stages]);

@@ -69,6 +69,10 @@ class Settings(BaseModel):
     # OAuth (DESIGN §9). A provider is usable once its client id, its secret (value or SSM parameter)
     # and the redirect base are set; the endpoint defaults are the real providers'.
     oauth_redirect_base_url: str | None = Field(None, alias="OAUTH_REDIRECT_BASE_URL")
+    # The redirect URI sent to providers, with `{provider}` in it (e.g. the Studio's callback page,
+    # https://studio.example.com/signin/callback/{provider}); unset: the API's own callback route under
+    # OAUTH_REDIRECT_BASE_URL.
+    oauth_callback_url: str | None = Field(None, alias="OAUTH_CALLBACK_URL")
     oauth_state_ttl_seconds: int = Field(600, ge=60, le=3600, alias="OAUTH_STATE_TTL_SECONDS")
     oauth_http_timeout_seconds: float = Field(10.0, gt=0, alias="OAUTH_HTTP_TIMEOUT_SECONDS")
     oauth_google_client_id: str | None = Field(None, alias="OAUTH_GOOGLE_CLIENT_ID")

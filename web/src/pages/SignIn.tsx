@@ -1,8 +1,9 @@
-// Sign in and sign up. Provider buttons (Google, GitHub) are not shown: the API's OAuth callback answers JSON
-// on its own route, so a browser flow needs a callback page first (see the README's "Studio").
-import { useState, type FormEvent } from "react";
+// Sign in and sign up, with a button per OAuth provider the API has configured (none: no buttons). A button
+// starts the flow with a same-origin fetch, so the browser keeps the flow's HttpOnly cookie, then leaves for the
+// provider, which sends the browser back to /signin/callback/<provider> (OAUTH_CALLBACK_URL, see OAuthCallback).
+import { useEffect, useState, type FormEvent } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router";
-import { ApiError } from "../api";
+import { api, ApiError, type OAuthProviderInfo } from "../api";
 import { useAuth } from "../auth";
 import { ErrorMessage, Field, PageTitle } from "../ui";
 
@@ -10,6 +11,46 @@ function useNext(): string {
   const [params] = useSearchParams();
   const next = params.get("next") ?? "/library";
   return next.startsWith("/") && !next.startsWith("//") ? next : "/library";
+}
+
+/** "Continue with Google/GitHub" for the configured providers; nothing when there are none (or on failure). */
+function ProviderButtons() {
+  const [providers, setProviders] = useState<OAuthProviderInfo[]>([]);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+
+  useEffect(() => {
+    api<{ providers: OAuthProviderInfo[] }>("/auth/oauth/providers", { auth: false })
+      .then((body) => setProviders(body.providers))
+      .catch(() => setProviders([]));
+  }, []);
+
+  const start = async (provider: OAuthProviderInfo) => {
+    setBusy(provider.id);
+    setError(null);
+    try {
+      const { authorization_url } = await api<{ authorization_url: string }>(
+        `/auth/oauth/${encodeURIComponent(provider.id)}?format=json`,
+        { auth: false },
+      );
+      window.location.assign(authorization_url);
+    } catch (caught) {
+      setError(caught);
+      setBusy(null);
+    }
+  };
+  if (providers.length === 0) return null;
+  return (
+    <div className="providers">
+      <ErrorMessage error={error} />
+      {providers.map((provider) => (
+        <button key={provider.id} type="button" disabled={busy !== null} onClick={() => void start(provider)}>
+          {busy === provider.id ? `Going to ${provider.name}…` : `Continue with ${provider.name}`}
+        </button>
+      ))}
+      <p className="muted">or with your email and password:</p>
+    </div>
+  );
 }
 
 export function SignIn() {
@@ -44,6 +85,7 @@ export function SignIn() {
           Your account and everything in it were deleted.
         </p>
       )}
+      <ProviderButtons />
       <form onSubmit={submit} noValidate>
         <ErrorMessage error={error} />
         <Field label="Email" error={fieldError("email")}>
@@ -95,6 +137,7 @@ export function SignUp() {
   return (
     <section className="narrow card">
       <PageTitle>Create your account</PageTitle>
+      <ProviderButtons />
       <form onSubmit={submit} noValidate>
         <ErrorMessage error={error} />
         <Field label="Your name (optional)" error={fieldError("full_name")}>

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, EmailStr, Field, ValidationInfo, field_validator
 
-from narraforge.enums import Tier
+from narraforge.enums import OAuthProvider, Tier
 from narraforge.schemas.common import RequestModel
 from narraforge.security.passwords import password_problems
 
@@ -62,6 +62,17 @@ class OAuthStartResponse(BaseModel):
     """For SPA clients (`?format=json`): the URL to send the browser to."""
 
     authorization_url: str
+
+
+class OAuthProviderInfo(BaseModel):
+    id: OAuthProvider = Field(description="The `{provider}` of the OAuth routes")
+    name: str = Field(examples=["Google"], description="What to write on the button")
+
+
+class OAuthProvidersResponse(BaseModel):
+    """The providers configured on this deployment (empty: password sign-in only)."""
+
+    providers: list[OAuthProviderInfo]
 
 
 class OAuthLinkRequest(RequestModel):

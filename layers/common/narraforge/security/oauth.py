@@ -77,9 +77,9 @@ def provider_config(provider: OAuthProvider) -> ProviderConfig:
         missing.append(f"OAUTH_{provider.value.upper()}_CLIENT_ID")
     if secret is None and not secret_param:
         missing.append(f"OAUTH_{provider.value.upper()}_CLIENT_SECRET or _CLIENT_SECRET_PARAM")
-    redirect_base = (settings.oauth_redirect_base_url or "").rstrip("/")
-    if not redirect_base:
-        missing.append("OAUTH_REDIRECT_BASE_URL")
+    redirect_uri = _redirect_uri(provider, settings.oauth_callback_url, settings.oauth_redirect_base_url)
+    if redirect_uri is None:
+        missing.append("OAUTH_REDIRECT_BASE_URL or OAUTH_CALLBACK_URL (with {provider})")
     if missing:
         raise ServiceUnavailable(
             f"OAuth login with {DISPLAY_NAMES[provider]} is not configured on this deployment",
@@ -94,8 +94,30 @@ def provider_config(provider: OAuthProvider) -> ProviderConfig:
         token_url=getattr(settings, prefix + "token_url"),
         userinfo_url=getattr(settings, prefix + "userinfo_url"),
         emails_url=settings.oauth_github_emails_url if provider is OAuthProvider.GITHUB else "",
-        redirect_uri=f"{redirect_base}/auth/oauth/{provider.value}/callback",
+        redirect_uri=redirect_uri,
     )
+
+
+def _redirect_uri(provider: OAuthProvider, callback_url: str | None, redirect_base: str | None) -> str | None:
+    """OAUTH_CALLBACK_URL (a page of the app, which calls the API's callback itself) when set, else the API's
+    own callback route; None when neither is usable. A callback URL without `{provider}` would send every
+    provider to one page that cannot tell them apart, so it counts as not set."""
+    if callback_url:
+        return callback_url.replace("{provider}", provider.value) if "{provider}" in callback_url else None
+    base = (redirect_base or "").rstrip("/")
+    return f"{base}/auth/oauth/{provider.value}/callback" if base else None
+
+
+def configured_providers() -> list[OAuthProvider]:
+    """The providers this deployment can sign in with (what the app offers as buttons)."""
+    configured = []
+    for provider in OAuthProvider:
+        try:
+            provider_config(provider)
+        except ServiceUnavailable:
+            continue
+        configured.append(provider)
+    return configured
 
 
 def new_code_verifier() -> str:

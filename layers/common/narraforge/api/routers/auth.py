@@ -17,12 +17,14 @@ from narraforge.schemas.auth import (
     DeleteAccountRequest,
     LoginRequest,
     OAuthLinkRequest,
+    OAuthProviderInfo,
+    OAuthProvidersResponse,
     OAuthStartResponse,
     RefreshRequest,
     RegisterRequest,
     UserResponse,
 )
-from narraforge.security.oauth import BROWSER_COOKIE
+from narraforge.security.oauth import BROWSER_COOKIE, DISPLAY_NAMES, configured_providers
 from narraforge.services import auth as auth_service
 from narraforge.services import oauth as oauth_service
 
@@ -94,6 +96,14 @@ def _cleared_browser_cookie() -> str:
     carrier = Response()
     carrier.delete_cookie(BROWSER_COOKIE, path="/", secure=True, httponly=True, samesite="lax")
     return carrier.headers["set-cookie"]
+
+
+@router.get("/oauth/providers", response_model=OAuthProvidersResponse)
+def oauth_providers() -> OAuthProvidersResponse:
+    """The providers an app may offer as sign-in buttons: only those configured here. Starts nothing.
+    (Declared before `/oauth/{provider}`, which would otherwise take `providers` for a provider name.)"""
+    return OAuthProvidersResponse(providers=[OAuthProviderInfo(id=provider, name=DISPLAY_NAMES[provider])
+                                             for provider in configured_providers()])
 
 
 @router.get("/oauth/{provider}", response_model=OAuthStartResponse, responses={

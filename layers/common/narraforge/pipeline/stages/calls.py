@@ -157,10 +157,9 @@ def judge[ReplyT: BaseModel](raw: Any, model: type[ReplyT], check: Check[ReplyT]
         except ValidationError as exc:
             errors = exc.errors()
             extras = [tuple(e["loc"]) for e in errors if e["type"] == "extra_forbidden"]
-            if not extras:
+            dropped = [_delete(candidate, loc) for loc in sorted(extras, key=_order, reverse=True)]
+            if not any(dropped):  # nothing left to drop: the rest are the reply's problems
                 return None, [Problem(tuple(e["loc"]), _shape_reason(e)) for e in errors]
-            for loc in sorted(extras, key=_order, reverse=True):
-                _delete(candidate, loc)
     return reply, (check(reply) if check else [])
 
 
@@ -238,13 +237,17 @@ def _apply(candidate: dict[str, Any], fallback: dict[str, Any], paths: list[Path
         _delete(candidate, path)
 
 
-def _delete(data: Any, path: Path) -> None:
+def _delete(data: Any, path: Path) -> bool:
+    """Removes the item or key at `path`; False when there is none."""
     found, parent = _lookup(data, path[:-1])
     last = path[-1]
     if found and isinstance(parent, list) and isinstance(last, int) and last < len(parent):
         parent.pop(last)
-    elif found and isinstance(parent, dict):
-        parent.pop(last, None)
+        return True
+    if found and isinstance(parent, dict) and last in parent:
+        del parent[last]
+        return True
+    return False
 
 
 def parse_json[ReplyT: BaseModel](completion: Completion, *, name: str, model: type[ReplyT]) -> ReplyT:
