@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from tests.loopback import serve
 
 CLIENT_ID = "fake-client-id"
+REDIRECT_BASE = "https://api.example.test/v1"  # the API's public base the tests register
 CLIENT_SECRET = "fake-client-secret"
 
 

@@ -6,7 +6,6 @@ would (or deliberately does not)."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from http.cookies import SimpleCookie
@@ -14,36 +13,13 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-import pytest
 from narraforge.config import reset_settings
 from narraforge.security.oauth import BROWSER_COOKIE
 
-from tests.fake_oauth import CLIENT_ID, Account, FakeOAuth
+from tests.fake_oauth import CLIENT_ID, REDIRECT_BASE, Account, FakeOAuth
 from tests.helpers import PASSWORD, error_code, error_detail, error_fields, register, unique_email
 
-REDIRECT_BASE = "https://api.example.test/v1"
 SAME_BROWSER = "same"
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeOAuth]:
-    server = FakeOAuth()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def provider(fake: FakeOAuth, monkeypatch: pytest.MonkeyPatch, api) -> Iterator[FakeOAuth]:
-    """Google and GitHub both pointed at the fake (clear per test)."""
-    fake.reset()
-    monkeypatch.setenv("OAUTH_REDIRECT_BASE_URL", REDIRECT_BASE)
-    for name in ("google", "github"):
-        for key, value in fake.env(name).items():
-            monkeypatch.setenv(key, value)
-    reset_settings()
-    yield fake
-    reset_settings()
 
 
 @dataclass

@@ -3,41 +3,17 @@ that is the Studio's own callback page (OAUTH_CALLBACK_URL), used both to author
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-import pytest
 from narraforge.config import reset_settings
 from narraforge.security.oauth import BROWSER_COOKIE
 
-from tests.fake_oauth import Account, FakeOAuth
+from tests.fake_oauth import Account
 from tests.helpers import unique_email
 
 STUDIO_CALLBACK = "https://studio.example.test/signin/callback/{provider}"
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeOAuth]:
-    server = FakeOAuth()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def provider(fake: FakeOAuth, monkeypatch: pytest.MonkeyPatch, api) -> Iterator[FakeOAuth]:
-    """Google and GitHub pointed at the fake, with the API's own callback route as the redirect URI."""
-    fake.reset()
-    monkeypatch.setenv("OAUTH_REDIRECT_BASE_URL", "https://api.example.test/v1")
-    monkeypatch.delenv("OAUTH_CALLBACK_URL", raising=False)
-    for name in ("google", "github"):
-        for key, value in fake.env(name).items():
-            monkeypatch.setenv(key, value)
-    reset_settings()
-    yield fake
-    reset_settings()
 
 
 def listed(api) -> list[dict[str, str]]:
