@@ -112,6 +112,7 @@ admin: install  ## make admin ARGS="set-tier user@example.com PRO" (operator too
 bench: install  ## benchmarks (see bench/README.md for what each measures and the latest figures)
 	$(BIN)/python bench/pipeline_walltime.py
 	$(BIN)/python bench/token_economy.py
+	$(BIN)/python bench/writing_quality.py --engines offline
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/time_to_novel.py
 	$(BIN)/python bench/memory.py
