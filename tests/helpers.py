@@ -222,3 +222,16 @@ def error_fields(body: dict[str, Any]) -> list[dict[str, Any]]:
         return body["errors"]
     details = (body.get("error") or {}).get("details")
     return details if isinstance(details, list) else []
+
+
+def job_never_started(api: HandlerClient, monkeypatch: Any) -> tuple[dict[str, Any], HandlerClient, dict[str, Any]]:
+    """A new writer's QUEUED job whose Step Functions execution never started (the start is stubbed): what a
+    reconciler or a restarted local stack finds. Returns (the AuthResponse, the writer's client, the job)."""
+    monkeypatch.setattr("narraforge.services.executions.start", lambda job_id, user_id, retry: f"arn:x:{job_id}")
+    auth = register(api)
+    user = api.as_user(auth["access_token"])
+    project_id = user.post("/projects/", json={"name": "R"}).json()["id"]
+    brief = {"production_type": "short_story", "genre": "drama", "subject": "Two sisters sell the family farm",
+             "target_length": 800, "character_count": 2}
+    job = user.post("/jobs/", json={"project_id": project_id, "production_brief": brief}).json()
+    return auth, user, job

@@ -12,7 +12,7 @@ import pytest
 from narraforge.config import get_settings
 from narraforge.local import persistence
 
-from tests.helpers import generations_used, register
+from tests.helpers import generations_used, job_never_started, register
 
 
 def _store(tmp_path) -> persistence.Store:
@@ -130,13 +130,7 @@ def test_snapshotter_saves_only_after_a_change(aws, tmp_path):
 
 
 def test_jobs_interrupted_by_a_restart_fail_with_a_refund_and_can_be_resumed(api, monkeypatch):
-    monkeypatch.setattr("narraforge.services.executions.start", lambda job_id, user_id, retry: f"arn:x:{job_id}")
-    auth = register(api)
-    user = api.as_user(auth["access_token"])
-    project_id = user.post("/projects/", json={"name": "R"}).json()["id"]
-    brief = {"production_type": "short_story", "genre": "drama", "subject": "Two sisters sell the family farm",
-             "target_length": 800, "character_count": 2}
-    job = user.post("/jobs/", json={"project_id": project_id, "production_brief": brief}).json()
+    auth, user, job = job_never_started(api, monkeypatch)
     assert job["status"] == "QUEUED"
     assert generations_used(auth["user"]["id"]) == 1
 

@@ -14,7 +14,7 @@ import pytest
 from narraforge.local import lambda_bridge
 from narraforge.local.resources import state_machine_definition
 
-from tests.helpers import register
+from tests.helpers import job_never_started, register
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -61,13 +61,7 @@ def test_reconciler_settles_an_aborted_execution(api, monkeypatch):
     from functions.reconciler.app import handler as reconcile
 
     # The execution "was stopped from the console" before any stage ran: the job is still QUEUED.
-    monkeypatch.setattr("narraforge.services.executions.start", lambda job_id, user_id, retry: f"arn:x:{job_id}")
-    auth = register(api)
-    user = api.as_user(auth["access_token"])
-    project_id = user.post("/projects/", json={"name": "R"}).json()["id"]
-    brief = {"production_type": "short_story", "genre": "drama", "subject": "Two sisters sell the family farm",
-             "target_length": 800, "character_count": 2}
-    job = user.post("/jobs/", json={"project_id": project_id, "production_brief": brief}).json()
+    auth, user, job = job_never_started(api, monkeypatch)
     event = json.loads((REPO / "events/reconciler/execution_aborted.json").read_text())
     event["detail"]["input"] = json.dumps({"job_id": job["id"], "user_id": auth["user"]["id"]})
     event["detail"]["executionArn"] = job["execution_arn"]

@@ -11,7 +11,7 @@ import botocore.client
 from narraforge.local.apigw import LambdaContext
 from narraforge.local.template import function_module, resources_of_type
 
-from tests.helpers import register
+from tests.helpers import job_never_started
 
 REPO = Path(__file__).resolve().parents[2]
 RECONCILER = resources_of_type("AWS::Serverless::Function")["ReconcilerFunction"]
@@ -47,13 +47,7 @@ def test_the_reconciler_has_its_own_code_dead_letter_queue_and_log_group():
 def test_the_policy_allows_every_action_the_reconciler_performs(api, monkeypatch):
     from functions.reconciler.app import handler
 
-    monkeypatch.setattr("narraforge.services.executions.start", lambda job_id, user_id, retry: f"arn:x:{job_id}")
-    auth = register(api)
-    user = api.as_user(auth["access_token"])
-    project_id = user.post("/projects/", json={"name": "R"}).json()["id"]
-    brief = {"production_type": "short_story", "genre": "drama", "subject": "Two sisters sell the family farm",
-             "target_length": 800, "character_count": 2}
-    job = user.post("/jobs/", json={"project_id": project_id, "production_brief": brief}).json()
+    auth, _, job = job_never_started(api, monkeypatch)
     event = json.loads((REPO / "events/reconciler/execution_aborted.json").read_text())
     event["detail"]["input"] = json.dumps({"job_id": job["id"], "user_id": auth["user"]["id"]})
 
