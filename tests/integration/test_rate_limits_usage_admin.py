@@ -160,17 +160,23 @@ def test_the_password_check_of_account_deletion_uses_the_ips_login_budget(api, p
     assert api.post("/auth/login", json={"email": unique_email(), "password": PASSWORD}).status_code == 429
 
 
-def test_a_deleted_email_registered_again_keeps_the_months_generations(api):
+def writer_with_finished_jobs(api, count: int):
+    """A new writer (email, client) whose `count` jobs have finished: deleting an account while its jobs run
+    would stop them and give their generations back."""
     email = unique_email()
     user = api.as_user(register(api, email)["access_token"])
     project = user.post("/projects/", json={"name": "P"}).json()["id"]
     body = {"project_id": project, "production_brief": {
         "production_type": "short_story", "genre": "drama", "subject": "A choir loses its conductor",
         "target_length": 500, "character_count": 2}}
-    jobs = [user.post("/jobs/", json=body) for _ in range(2)]
-    assert [job.status_code for job in jobs] == [201, 201]
-    # Finished jobs: deleting the account while they run would stop them and give their generations back.
-    assert [wait_for_execution(job.json()["execution_arn"])["status"] for job in jobs] == ["SUCCEEDED"] * 2
+    jobs = [user.post("/jobs/", json=body) for _ in range(count)]
+    assert [job.status_code for job in jobs] == [201] * count
+    assert [wait_for_execution(job.json()["execution_arn"])["status"] for job in jobs] == ["SUCCEEDED"] * count
+    return email, user
+
+
+def test_a_deleted_email_registered_again_keeps_the_months_generations(api):
+    email, user = writer_with_finished_jobs(api, 2)
     cost = user.get("/auth/me").json()["monthly_cost_used_usd"]
     assert user.delete("/auth/me", json={"password": PASSWORD}).status_code == 204
 
@@ -188,14 +194,7 @@ def test_the_usage_kept_after_deletion_holds_no_personal_data(api):
     from narraforge.data.base import BaseItem
     from narraforge.data.models import DeletedUsageItem
 
-    email = unique_email()
-    user = api.as_user(register(api, email)["access_token"])
-    project = user.post("/projects/", json={"name": "P"}).json()["id"]
-    body = {"project_id": project, "production_brief": {
-        "production_type": "short_story", "genre": "drama", "subject": "A choir loses its conductor",
-        "target_length": 500, "character_count": 2}}
-    job = user.post("/jobs/", json=body)
-    assert wait_for_execution(job.json()["execution_arn"])["status"] == "SUCCEEDED"
+    email, user = writer_with_finished_jobs(api, 1)
     assert user.delete("/auth/me", json={"password": PASSWORD}).status_code == 204
 
     kept = [item for item in BaseItem.scan() if isinstance(item, DeletedUsageItem)]
