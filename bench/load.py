@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/load.py [--clients 8] [--seconds 60] [--jobs-per-client 1] [--url http://127.0.0.1:8000]
 
-Without --url it starts its own stack (`python -m narraforge.local serve` on a free loopback port, rate
+Without --url it starts its own stack (`python -m narraforge_dev.local serve` on a free loopback port, rate
 limits raised so that the figure is the stack's, not the limiter's) and stops it at the end. With --url the
 target must be a loopback address: this script never sends traffic anywhere else. Each client registers
 its own user and project, then loops until the time is up over: /auth/me, list/create/get projects, list
@@ -84,7 +84,7 @@ def own_stack() -> Iterator[str]:
                RATE_LIMIT_DEFAULT_PER_MINUTE="1000000", POWERTOOLS_LOG_LEVEL="WARNING")
     log = workdir / "stack.log"
     with open(log, "wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "narraforge.local", "serve", "--port", str(port)],
+        process = subprocess.Popen([sys.executable, "-m", "narraforge_dev.local", "serve", "--port", str(port)],
                                    cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:

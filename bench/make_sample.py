@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/make_sample.py
 
-All ten stages run in memory (`tests.fakes.run_pipeline`, the same stage code as a job) on the offline
-engine, seeded by the job id below: the output is the same on every machine."""
+All ten stages run in memory (`narraforge_dev.pipeline_double.run_pipeline`, the same stage code as a job) on
+the offline engine, seeded by the job id below: the output is the same on every machine."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import common  # noqa: F401 - puts the repository and the layer on sys.path
 from narraforge.pipeline import metrics
 from narraforge.schemas.briefs import ProductionBrief
 
-from tests.fakes import run_pipeline
+from narraforge_dev.pipeline_double import run_pipeline
 
 JOB_ID = "sample-fantasy-2000"
 BRIEF = {"production_type": "short_story", "genre": "fantasy", "target_length": 2000, "character_count": 4,

@@ -5,8 +5,8 @@ from it, and the unzipped size of every function plus the common layer as `sam b
 
 Every memory figure comes from a fresh interpreter that starts while this parent is still small, so no
 page of another run counts (on Linux a child's ru_maxrss can inherit the high-water mark of the process
-it was spawned from). A first child runs stages 1-9 in memory (`tests.fakes.run_pipeline`, offline engine)
-and writes their outputs one JSON object per file, as the runner keeps them in S3. The assembly child
+it was spawned from). A first child runs stages 1-9 in memory (`narraforge_dev.pipeline_double.run_pipeline`,
+offline engine) and writes their outputs one JSON object per file, as the runner keeps them in S3. The assembly child
 imports what the stage runner's stage-10 invocation has loaded (its `app`, the narrative publisher, the
 OpenAI provider that `provider_for` builds in production, an S3 client), then reads and parses the stored
 outputs one object at a time as the runner's S3-backed context does, runs `assemble` and encodes the text
@@ -69,7 +69,7 @@ AWS_SDK = {"boto3", "botocore", "s3transfer"}
 # What a stage-10 invocation has loaded: the function's app (Lambda's init phase), the OpenAI provider that
 # `provider_for` builds before every stage in production, and stage 10's publisher.
 STAGE_RUNNER_MODULES = ("functions.stage_runner.app", "narraforge.llm.openai_provider",
-                        "narraforge.services.narratives")
+                        "narraforge.pipeline.publish")
 EXPORT_MODULES = ("functions.narratives.app",)  # the API function that builds exports
 
 
@@ -94,7 +94,7 @@ def child_prepare(root: Path, words: str) -> dict[str, Any]:
     Its peak RSS bounds any single stage's, all ten having run in one process (with the offline engine)."""
     from narraforge.schemas.briefs import ProductionBrief
 
-    from tests.fakes import run_pipeline
+    from narraforge_dev.pipeline_double import run_pipeline
 
     started = time.perf_counter()
     brief = ProductionBrief(**{**BRIEF, "target_length": int(words)})

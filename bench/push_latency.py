@@ -4,7 +4,7 @@ WebSocket API, the pipeline posting to the local Management API over HTTP).
 
     .venv/bin/python bench/push_latency.py [--jobs 3]
 
-The model is the tests' fake OpenAI server (the offline engine behind an OpenAI-compatible API), so each job can
+The model is narraforge_dev's fake OpenAI server (the offline engine behind an OpenAI-compatible API), so each job can
 be made to fail on its first call, subscribed to, and resumed: the client then hears all ten stages. The client
 and the stack share this machine's clock. Prints one JSON line per job (median and max over its ten
 `stage_finished` messages) and one with the median over all of them."""
@@ -29,7 +29,7 @@ from websockets.sync.client import connect
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "layers" / "common")]
 
-from tests.fake_openai import FakeOpenAI, Fault  # noqa: E402
+from narraforge_dev.fake_openai import FakeOpenAI, Fault  # noqa: E402
 
 PASSWORD = "Correct-h0rse-battery"
 BRIEF = {"production_type": "short_story", "genre": "fantasy", "subject": "A bell founder casts a bell that rings "
@@ -50,7 +50,7 @@ def start_stack(workdir: Path, model_url: str) -> tuple[subprocess.Popen, int]:
                OPENAI_BASE_URL=model_url, OPENAI_API_KEY="sk-bench", RATE_LIMIT_AUTH_PER_MINUTE="1000",
                RATE_LIMIT_GENERATION_PER_MINUTE="1000")
     log = open(workdir / "stack.log", "wb")  # noqa: SIM115 - open for the process's life
-    process = subprocess.Popen([sys.executable, "-m", "narraforge.local", "serve", "--port", str(port)], cwd=REPO,
+    process = subprocess.Popen([sys.executable, "-m", "narraforge_dev.local", "serve", "--port", str(port)], cwd=REPO,
                                env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -6,8 +6,8 @@ words, with the default models and the price table, as if every call had been bi
 The offline engine writes the text; a wrapper recounts every call in o200k_base tokens (tiktoken, see
 providers.py) plus the chat format's per-message overhead, and the pipeline prices each call from the
 price table (`cost_of(model, usage, provider="openai")`). All ten stages run in memory
-(`tests.fakes.run_pipeline`, the same stage code as the ASL path without AWS), Map stages one segment after
-another — token counts do not depend on the Map's concurrency.
+(`narraforge_dev.pipeline_double.run_pipeline`, the same stage code as the ASL path without AWS), Map stages one
+segment after another — token counts do not depend on the Map's concurrency.
 
 Prints one JSON line per length, then a summary line with the goals: spent_over_text ≤ 4 at 20k and 80k,
 estimate within ±30 % of actual, largest prompt at 80k ≤ 1.5 × at 2k, prompt tokens linear in length.
@@ -31,11 +31,12 @@ from typing import Any
 
 import common  # noqa: F401 - puts the repository and the layer on sys.path
 from narraforge.config import get_settings, reset_settings
-from narraforge.llm.pricing import cost_of, estimate_job_cost
+from narraforge.llm.pricing import cost_of
+from narraforge.pipeline.estimate import estimate_job_cost
 from narraforge.schemas.briefs import ProductionBrief
 from providers import TOKENIZER, BilledOfflineEngine, count_tokens
 
-from tests.fakes import run_pipeline
+from narraforge_dev.pipeline_double import run_pipeline
 
 BRIEF = {"genre": "fantasy", "subject": "A cartographer discovers that her maps change the land they describe",
          "style_instructions": "Lyrical but clear", "character_count": 4}
@@ -105,7 +106,7 @@ def measure_local(target: int, production_type: str, base_url: str) -> dict[str,
 
 
 def main_local(lengths: list[int]) -> None:
-    from narraforge.local import llm_server
+    from narraforge_dev.local import llm_server
 
     server = llm_server.start()
     saved = dict(os.environ)

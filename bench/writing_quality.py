@@ -5,8 +5,8 @@
 
 Engines: `offline` (the demo engine, always), `local` (SmolLM2-135M-Instruct through llama-cpp-python's server,
 when `.venv-llm` is built: `make llm-install`), `openai` (the default models, when OPENAI_API_KEY is set).
-All ten stages run in memory (`tests.fakes.run_pipeline`, the same stage code as a job, no AWS, no Step
-Functions retries: a failed call fails the run, and the row says in which stage and with what error).
+All ten stages run in memory (`narraforge_dev.pipeline_double.run_pipeline`, the same stage code as a job, no AWS,
+no Step Functions retries: a failed call fails the run, and the row says in which stage and with what error).
 
 Per narrative: length error against the target; subject coverage (the subject's content words found in the
 text, lowercased, stopwords out, plural -s / -es, -ing, -ed stripped on both sides); cast coverage (the planned
@@ -34,7 +34,7 @@ from narraforge.pipeline.stages.calls import final_texts
 from narraforge.pipeline.text import sentences, words
 from narraforge.schemas.briefs import ProductionBrief
 
-from tests.fakes import run_pipeline
+from narraforge_dev.pipeline_double import run_pipeline
 
 BRIEFS: dict[str, dict[str, Any]] = {
     "fantasy": {"production_type": "short_story", "genre": "fantasy", "target_length": 1500, "character_count": 3,
@@ -263,7 +263,7 @@ def main() -> None:
     parser.add_argument("--json", default=None, help="write every row (with the texts) to this file")
     parser.add_argument("--save-text", default=None, help="ENGINE:BRIEF=PATH, write that narrative's text")
     args = parser.parse_args()
-    from narraforge.local import llm_server
+    from narraforge_dev.local import llm_server
 
     available = ["offline"] + (["local"] if (llm_server.LLM_VENV / "bin" / "python").exists() else []) + (
         ["openai"] if os.environ.get("OPENAI_API_KEY") else [])

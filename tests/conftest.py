@@ -51,12 +51,12 @@ def stack_parameters() -> dict:
 def aws(stack_parameters):
     """A fresh moto account holding the table, bucket and state machine exactly as template.yaml
     declares them, with the real stage runner bridged into moto's Lambda."""
-    from narraforge.local import lambda_bridge, moto_isolation
+    from narraforge_dev.local import lambda_bridge, moto_isolation
 
     moto_isolation.install()
     with mock_aws(config=MOTO_CONFIG):
         reset_process_caches()
-        from narraforge.local.resources import create_resources
+        from narraforge_dev.local.resources import create_resources
 
         lambda_bridge.install()
         create_resources(stack_parameters)

@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlencode
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
-from tests.loopback import serve
+from narraforge_dev.loopback import serve
 
 CLIENT_ID = "fake-client-id"
 REDIRECT_BASE = "https://api.example.test/v1"  # the API's public base the tests register

@@ -97,7 +97,14 @@ class HandlerClient:
     ) -> Result:
         import base64
 
-        from narraforge.local.apigw import LambdaContext, build_event, call_handler, load_handler, match_route, no_route
+        from narraforge_dev.local.apigw import (
+            LambdaContext,
+            build_event,
+            call_handler,
+            load_handler,
+            match_route,
+            no_route,
+        )
 
         parts = urlsplit(url)
         query = parse_qsl(parts.query, keep_blank_values=True)
@@ -194,7 +201,7 @@ def writer_with_project(api: HandlerClient, project_name: str) -> HandlerClient:
 def generations_used(user_id: str) -> int:
     """This month's reserved generations, read straight from the usage counter."""
     from narraforge.data.models import UsageItem
-    from narraforge.services.quotas import current_month
+    from narraforge.domain.quotas import current_month
 
     try:
         return int(UsageItem.get(*UsageItem.key(user_id, current_month()), consistent_read=True).generations_used)

@@ -16,9 +16,9 @@ from fastapi.responses import JSONResponse
 from narraforge_cli import main as cli_main
 from typer.testing import CliRunner
 
+from narraforge_dev.loopback import serve
 from tests.cli.conftest import Cli
 from tests.helpers import PASSWORD
-from tests.loopback import serve
 
 pytestmark = pytest.mark.e2e
 

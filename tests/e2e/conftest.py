@@ -29,7 +29,7 @@ def free_port() -> int:
 
 @dataclass
 class StackProcess:
-    """One `python -m narraforge.local serve` process, on its own port, state file and data directory."""
+    """One `python -m narraforge_dev.local serve` process, on its own port, state file and data directory."""
 
     process: subprocess.Popen
     url: str
@@ -70,7 +70,7 @@ def launch(workdir: Path, *, port: int | None = None, data_dir: Path | None = No
     log = workdir / f"{name}-{time.time_ns()}.log"
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "narraforge.local", "serve", "--port", str(port)],
+            [sys.executable, "-m", "narraforge_dev.local", "serve", "--port", str(port)],
             cwd=REPO, env=environ, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )
     return StackProcess(process, f"http://127.0.0.1:{port}", port, state_file, data_dir, log)

@@ -25,7 +25,7 @@ def _client(stack) -> httpx.Client:
 
 
 def _reset(data_dir) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "narraforge.local", "reset"], cwd=REPO, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "narraforge_dev.local", "reset"], cwd=REPO, capture_output=True,
                           text=True, timeout=60, env={"PATH": "/usr/bin:/bin", "NARRAFORGE_LOCAL_DATA": str(data_dir),
                                                       "PYTHONPATH": f"{REPO}:{REPO / 'layers/common'}"})
 

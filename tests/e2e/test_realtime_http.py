@@ -18,9 +18,9 @@ from narraforge.enums import Stage
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
+from narraforge_dev.fake_openai import FakeOpenAI, Fault
 from tests.e2e.accounts import bearer, wait_until_finished
 from tests.e2e.conftest import StackProcess, launch, wait_until_up
-from tests.fake_openai import FakeOpenAI, Fault
 from tests.helpers import register
 
 pytestmark = pytest.mark.e2e

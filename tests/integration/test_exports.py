@@ -179,7 +179,7 @@ def test_txt_and_md_are_utf8_text_with_headings(alice, story):
 
 
 def test_binary_formats_leave_lambda_base64_encoded_and_text_ones_plain(alice, story, monkeypatch):
-    from narraforge.local import apigw
+    from narraforge_dev.local import apigw
 
     seen: dict[str, bool] = {}
     real_call = apigw.call_handler

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from narraforge.api.app_factory import CORS_HEADERS, CORS_METHODS, cors_origin_regex
-from narraforge.local.apigw import build_event, cors_settings, match_route
 
+from narraforge_dev.local.apigw import build_event, cors_settings, match_route
 from tests.helpers import error_code, error_detail
 
 

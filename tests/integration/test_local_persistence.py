@@ -1,4 +1,4 @@
-"""The pieces that keep the local stack's data across restarts (narraforge.local.persistence), under moto:
+"""The pieces that keep the local stack's data across restarts (narraforge_dev.local.persistence), under moto:
 snapshot and restore, the change counter, crash safety, interrupted jobs, the signing key and the lock."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import stat
 import boto3
 import pytest
 from narraforge.config import get_settings
-from narraforge.local import persistence
 
+from narraforge_dev.local import persistence
 from tests.helpers import generations_used, job_never_started, register
 
 

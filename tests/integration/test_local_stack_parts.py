@@ -11,9 +11,9 @@ from pathlib import Path
 
 import boto3
 import pytest
-from narraforge.local import lambda_bridge
-from narraforge.local.resources import state_machine_definition
 
+from narraforge_dev.local import lambda_bridge
+from narraforge_dev.local.resources import state_machine_definition
 from tests.helpers import job_never_started, register
 
 REPO = Path(__file__).resolve().parents[2]
@@ -66,7 +66,7 @@ def test_reconciler_settles_an_aborted_execution(api, monkeypatch):
     event["detail"]["input"] = json.dumps({"job_id": job["id"], "user_id": auth["user"]["id"]})
     event["detail"]["executionArn"] = job["execution_arn"]
 
-    from narraforge.local.apigw import LambdaContext
+    from narraforge_dev.local.apigw import LambdaContext
 
     assert user.get("/auth/me").json()["monthly_generations_used"] == 1
     assert reconcile(event, LambdaContext("ReconcilerFunction")) == {"settled": True}
@@ -80,7 +80,7 @@ def _invoke(tmp_path, function: str, event_file: str) -> subprocess.CompletedPro
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TABLE_", "BUCKET_", "JWT_"))}
     env.update(PYTHONPATH=f"{REPO}:{REPO / 'layers/common'}", NARRAFORGE_LOCAL_STATE=str(tmp_path / "none.json"),
                ARGON2_TIME_COST="1", ARGON2_MEMORY_KIB="64", POWERTOOLS_LOG_LEVEL="ERROR")
-    return subprocess.run([sys.executable, "-m", "narraforge.local", "invoke", function, event_file],
+    return subprocess.run([sys.executable, "-m", "narraforge_dev.local", "invoke", function, event_file],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
 
 
@@ -106,7 +106,7 @@ def test_make_invoke_runs_every_stage_runner_sample_event(tmp_path, event_file):
 
 
 def test_moto_dynamodb_transactions_are_isolated_under_threads(aws):
-    """Without narraforge.local.moto_isolation, concurrent moto transactions lose writes or crash."""
+    """Without narraforge_dev.local.moto_isolation, concurrent moto transactions lose writes or crash."""
     from concurrent.futures import ThreadPoolExecutor
 
     from narraforge.data.models import ProjectItem, StatsItem, UsageItem
@@ -131,7 +131,7 @@ def test_moto_dynamodb_transactions_are_isolated_under_threads(aws):
                                               if '"httpMethod"' in p.read_text()))
 def test_every_sample_api_event_is_served_by_its_function(api, event_file):
     """The events/ samples (for `make invoke` and `sam local invoke`) route to the function of their folder."""
-    from narraforge.local.apigw import LambdaContext, call_handler, load_handler, match_route
+    from narraforge_dev.local.apigw import LambdaContext, call_handler, load_handler, match_route
 
     token = register(api)["access_token"]
     event = json.loads((REPO / event_file).read_text().replace("{{access_token}}", token))

@@ -7,7 +7,7 @@ import json
 
 import pytest
 from narraforge.config import reset_settings
-from narraforge.llm.base import LlmBadOutput, LlmServerError, LlmThrottled, LlmTimeout, Message, ValidationFailed
+from narraforge.llm.base import LlmBadOutput, LlmRefused, LlmServerError, LlmThrottled, LlmTimeout, Message
 from narraforge.llm.openai_provider import (
     CONTINUE_PROMPT,
     JSON_RETRY_PROMPT,
@@ -22,7 +22,7 @@ from narraforge.pipeline.stages.brief_interpretation import Interpretation, layo
 from narraforge.pipeline.stages.calls import parse_json, schema_for
 from narraforge.schemas.briefs import ProductionBrief
 
-from tests.fake_openai import FakeOpenAI, Fault
+from narraforge_dev.fake_openai import FakeOpenAI, Fault
 
 SCHEMA = {"name": "verdict", "schema": {"type": "object", "properties": {"ok": {"type": "boolean"}},
                                          "required": ["ok"]}}
@@ -134,8 +134,8 @@ def test_truncated_prose_is_continued_not_cut(provider, fake):
     (Fault(status=500), LlmServerError),
     (Fault(status=503), LlmServerError),
     (Fault(delay=2.5), LlmTimeout),
-    (Fault(status=401), ValidationFailed),
-    (Fault(status=400), ValidationFailed),
+    (Fault(status=401), LlmRefused),
+    (Fault(status=400), LlmRefused),
 ])
 def test_sdk_errors_map_to_typed_errors_without_sdk_retries(provider, fake, fault, error):
     fake.script(fault)
@@ -195,7 +195,7 @@ def test_a_server_fault_while_structured_is_not_taken_for_a_capability(server):
 def test_a_refusal_not_naming_a_parameter_stays_an_error(server):
     fake, provider = server(formats=frozenset({"text"}),
                             format_refusal=(400, {"error": {"message": "model not loaded", "type": "bad_request"}}))
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(LlmRefused):
         planning_call(provider)
     assert len(fake.requests) == 1
 

@@ -6,10 +6,10 @@ import time
 from datetime import UTC, datetime
 
 import pytest
-from narraforge import admin
 from narraforge.config import reset_settings
 from narraforge.security import rate_limits
 
+from narraforge_dev import admin
 from tests.helpers import PASSWORD, error_code, register, unique_email, wait_for_execution
 
 

@@ -10,10 +10,10 @@ import time
 import pytest
 from narraforge.data import keys
 from narraforge.data.models import ConnectionItem, SubscriptionItem
-from narraforge.local.apigw import LambdaContext
 from pynamodb.exceptions import DoesNotExist
 
 from functions.realtime.app import handler
+from narraforge_dev.local.apigw import LambdaContext
 from tests.helpers import writer_with_project
 
 

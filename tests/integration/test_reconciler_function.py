@@ -8,9 +8,9 @@ import json
 from pathlib import Path
 
 import botocore.client
-from narraforge.local.apigw import LambdaContext
-from narraforge.local.template import function_module, resources_of_type
 
+from narraforge_dev.local.apigw import LambdaContext
+from narraforge_dev.local.template import function_module, resources_of_type
 from tests.helpers import job_never_started
 
 REPO = Path(__file__).resolve().parents[2]

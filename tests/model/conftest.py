@@ -1,5 +1,5 @@
 """Tests against the REAL local model server (llama-cpp-python + SmolLM2-135M-Instruct), started once per session
-by `narraforge.local.llm_server`. Run by `make test-model` (which builds the server first); `make test` leaves
+by `narraforge_dev.local.llm_server`. Run by `make test-model` (which builds the server first); `make test` leaves
 this folder out (pyproject's addopts)."""
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from collections.abc import Iterator
 import openai
 import pytest
 from narraforge.llm.openai_provider import OpenAIProvider, forget_endpoints
-from narraforge.local import llm_server
+
+from narraforge_dev.local import llm_server
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
 """A whole 600-word short story job through the REAL local model (llama-cpp-python + SmolLM2-135M-Instruct), all
-ten stages, with the product's OpenAI provider and the in-memory pipeline (tests.fakes.run_pipeline). A model this
-small gets planning fields wrong: the job must still complete, on the subject, with the planned cast (the protagonist
+ten stages, with the product's OpenAI provider and the in-memory pipeline
+(narraforge_dev.pipeline_double.run_pipeline). A model this small gets planning fields wrong: the job must still
+complete, on the subject, with the planned cast (the protagonist
 and most of the others by name), within ±25 % of the target (the tolerance of a model under 1B parameters), and say
 which fields fell back. Prints the wall time, tokens per stage and the fallbacks (run with `-s` to see them)."""
 
@@ -13,13 +14,13 @@ from collections import defaultdict
 import pytest
 from narraforge.config import reset_settings
 from narraforge.llm.openai_provider import OpenAIProvider, forget_endpoints
-from narraforge.local import llm_server
 from narraforge.pipeline.layout import length_tolerance
 from narraforge.pipeline.metrics import characters_present
 from narraforge.pipeline.stages.checks import content_words, mentions_any
 from narraforge.schemas.briefs import ProductionBrief
 
-from tests.fakes import run_pipeline
+from narraforge_dev.local import llm_server
+from narraforge_dev.pipeline_double import run_pipeline
 
 BRIEF = ProductionBrief(production_type="short_story", genre="fantasy", target_length=600, character_count=3,
                         subject="A wizard apprentice discovers forbidden magic")

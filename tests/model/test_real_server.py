@@ -8,11 +8,12 @@ import urllib.request
 
 from narraforge.llm.base import Message
 from narraforge.llm.openai_provider import quirks_of
-from narraforge.local import llm_server
 from narraforge.pipeline.prompts import brief_interpretation as prompt
 from narraforge.pipeline.stages.brief_interpretation import Interpretation, layout_of
 from narraforge.pipeline.stages.calls import parse_json, schema_for
 from narraforge.schemas.briefs import ProductionBrief
+
+from narraforge_dev.local import llm_server
 
 BRIEF = ProductionBrief(production_type="short_story", genre="fantasy",
                         subject="A wizard apprentice discovers forbidden magic", target_length=1500)

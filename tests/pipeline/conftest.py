@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from narraforge.llm.base import Completion, Message, PipelineError
+from narraforge.llm.base import Completion, Message
 from narraforge.llm.offline import OfflineEngine
 
 from tests.helpers import writer_with_project
@@ -19,7 +19,7 @@ class ScriptedProvider:
     """The offline engine, with failures injected on chosen call numbers (1-based) and a call log."""
 
     seed: str
-    failures: dict[int, PipelineError] = field(default_factory=dict)
+    failures: dict[int, Exception] = field(default_factory=dict)
     block_on_call: int | None = None
     release: threading.Event = field(default_factory=threading.Event)
     entered_block: threading.Event = field(default_factory=threading.Event)

@@ -12,7 +12,7 @@ from narraforge.data import keys
 from narraforge.data.models import CheckpointItem, JobItem
 from narraforge.enums import Stage
 from narraforge.llm.base import LlmServerError
-from narraforge.pipeline import runner
+from narraforge.pipeline import checkpoints as checkpoint_writes
 
 from tests.conftest import TEST_PARAMETERS
 from tests.fake_openai import serving
@@ -53,8 +53,9 @@ def assert_checkpoints_complete(job_id: str) -> None:
 
 
 def test_ten_jobs_complete_through_twenty_percent_model_faults(writer, flaky_model):
-    from narraforge.admin import set_tier
     from narraforge.enums import Tier
+
+    from narraforge_dev.admin import set_tier
 
     set_tier(writer.get("/auth/me").json()["email"], Tier.PRO)  # ten generations: more than FREE allows
     jobs = []
@@ -79,7 +80,7 @@ def test_ten_jobs_complete_through_twenty_percent_model_faults(writer, flaky_mod
 
 
 def crash_once_after_the_s3_write(monkeypatch, stage: Stage, error: Exception) -> dict:
-    original = runner.commit_checkpoint
+    original = checkpoint_writes.commit_checkpoint
     state = {"crashed": 0}
 
     def commit(ctx, sk, key, duration):
@@ -88,7 +89,7 @@ def crash_once_after_the_s3_write(monkeypatch, stage: Stage, error: Exception) -
             raise error
         return original(ctx, sk, key, duration)
 
-    monkeypatch.setattr(runner, "commit_checkpoint", commit)
+    monkeypatch.setattr(checkpoint_writes, "commit_checkpoint", commit)
     return state
 
 

@@ -10,8 +10,9 @@ from narraforge.data.models import JobItem
 from narraforge.llm.openai_provider import CONTINUE_PROMPT, JSON_RETRY_PROMPT
 from narraforge.pipeline.stages.calls import REASK_PROMPT
 
+from narraforge_dev.fake_openai import FakeOpenAI, Fault
 from tests.conftest import TEST_PARAMETERS
-from tests.fake_openai import FakeOpenAI, Fault, serving
+from tests.fake_openai import serving
 from tests.helpers import execution_states, wait_for_execution
 from tests.pipeline.conftest import short_brief
 

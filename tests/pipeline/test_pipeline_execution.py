@@ -8,8 +8,9 @@ from dataclasses import replace
 import pytest
 from narraforge.data import keys
 from narraforge.data.models import CheckpointItem
+from narraforge.domain.errors import ValidationFailed
 from narraforge.enums import Stage
-from narraforge.llm.base import LlmThrottled, ValidationFailed
+from narraforge.llm.base import LlmThrottled
 from narraforge.pipeline import stages as stage_registry
 
 from tests.helpers import execution_states, generations_used, wait_for_execution
@@ -219,6 +220,7 @@ def test_resume_reruns_only_the_missing_stages(writer, provider, monkeypatch):
         assert after[stage_name].completed_at == checkpoint.completed_at  # not re-run, not re-billed
         assert runs[stage_name] == 1  # the stage's code ran once in all
     assert runs["structure_design"] == 2
+    assert runs["output_processing"] == 1  # stage 10 is dispatched through the registry like every stage
     assert provider.calls > calls_before
     assert generations_used(writer.user_id) == 1
     billed = sum(c.cost_usd for c in after.values())

@@ -1,6 +1,6 @@
 """Progress pushes under moto (issue #13 §2): a gone connection is deleted at once and never posted to again; a
 Management API that fails never fails a stage. The Management API is a fake on loopback, reached by the real
-boto3 client of services/push.py (so botocore parses its 410 into a GoneException, as it does API Gateway's)."""
+boto3 client of domain/push.py (so botocore parses its 410 into a GoneException, as it does API Gateway's)."""
 
 from __future__ import annotations
 
@@ -12,16 +12,16 @@ from dataclasses import dataclass, field
 import pytest
 from narraforge.config import reset_settings
 from narraforge.data.models import ConnectionItem, SubscriptionItem
+from narraforge.domain import push
 from narraforge.enums import Stage
-from narraforge.services import push
 from pynamodb.exceptions import DoesNotExist
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from narraforge_dev.loopback import serve
 from tests.helpers import wait_for_execution
-from tests.loopback import serve
 from tests.pipeline.conftest import short_brief
 
 
@@ -57,9 +57,8 @@ def management(monkeypatch) -> Iterator[FakeManagementApi]:
 
 def connect_and_subscribe(token: str, connection_id: str, job_id: str) -> dict:
     """Through the realtime function's real handler, as API Gateway would call it."""
-    from narraforge.local.apigw import LambdaContext
-
     from functions.realtime.app import handler
+    from narraforge_dev.local.apigw import LambdaContext
 
     def event(route: str, **extra) -> dict:
         return {"requestContext": {"routeKey": route, "connectionId": connection_id}, **extra}

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from narraforge.data import keys
 from narraforge.data.models import CheckpointItem
-from narraforge.llm.base import ValidationFailed
+from narraforge.domain.errors import ValidationFailed
 
 from tests.helpers import wait_for_execution
 from tests.pipeline.conftest import short_brief
@@ -61,8 +61,9 @@ def test_regenerate_adds_version_two_reusing_earlier_stages(writer, provider):
 
 
 def test_twenty_concurrent_regenerations_lose_no_version(writer, provider):
-    from narraforge.admin import set_tier
     from narraforge.enums import Tier
+
+    from narraforge_dev.admin import set_tier
 
     set_tier(writer.get("/auth/me").json()["email"], Tier.PRO)
     nid = published(writer)["narrative_id"]

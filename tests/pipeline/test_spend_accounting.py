@@ -9,10 +9,10 @@ from __future__ import annotations
 import time
 
 import pytest
-from narraforge.admin import set_cost_limit
 from narraforge.data.models import UsageItem
-from narraforge.services.quotas import current_month
+from narraforge.domain.quotas import current_month
 
+from narraforge_dev.admin import set_cost_limit
 from tests.helpers import error_code, error_detail, generations_used, wait_for_execution
 from tests.pipeline.conftest import ScriptedProvider, short_brief
 

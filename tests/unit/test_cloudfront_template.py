@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from narraforge.local.template import TEMPLATE_PATH, load_template
+
+from narraforge_dev.local.template import TEMPLATE_PATH, load_template
 
 REPO = Path(__file__).resolve().parents[2]
 MAKEFILE = REPO / "Makefile"

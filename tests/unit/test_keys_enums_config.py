@@ -50,7 +50,7 @@ def test_models_per_role_and_per_stage(monkeypatch):
 
 def test_the_estimate_follows_the_configured_models(monkeypatch):
     from narraforge.config import reset_settings
-    from narraforge.llm.pricing import estimate_job_cost
+    from narraforge.pipeline.estimate import estimate_job_cost
     from narraforge.schemas.briefs import ProductionBrief
 
     brief = ProductionBrief(production_type="short_story", genre="drama", subject="A family reunion goes wrong",

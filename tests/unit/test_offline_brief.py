@@ -19,7 +19,7 @@ from narraforge.pipeline.stages.output_processing import assemble
 from narraforge.pipeline.text import paragraphs, sentences, words
 from narraforge.schemas.briefs import ProductionBrief
 
-from tests.fakes import MemoryContext, run_pipeline
+from narraforge_dev.pipeline_double import MemoryContext, run_pipeline
 
 # The test's own reading of a subject: words of four letters or more that are not function words.
 STOP = {"that", "this", "with", "from", "where", "when", "they", "their", "them", "what", "which", "into", "does",

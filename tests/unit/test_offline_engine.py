@@ -7,11 +7,12 @@ import json
 import pytest
 from narraforge.llm.base import LlmBadOutput, Message, Usage
 from narraforge.llm.offline import OfflineEngine, approx_tokens
-from narraforge.llm.pricing import PRICES, cost_of, estimate_job_cost
+from narraforge.llm.pricing import PRICES, cost_of
 from narraforge.pipeline import metrics
+from narraforge.pipeline.estimate import estimate_job_cost
 from narraforge.schemas.briefs import ProductionBrief
 
-from tests.fakes import run_pipeline
+from narraforge_dev.pipeline_double import run_pipeline
 
 
 def story(seed: str, **changes) -> str:

@@ -9,13 +9,14 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from narraforge.domain.stages import progress_before
 from narraforge.enums import Genre, ProductionType, Stage
 from narraforge.llm.base import Completion, Message
 from narraforge.llm.offline import OfflineEngine, context_of
-from narraforge.pipeline.stages import STAGES, progress_before
+from narraforge.pipeline.stages import STAGES
 from narraforge.schemas.briefs import ProductionBrief
 
-from tests.fakes import run_pipeline
+from narraforge_dev.pipeline_double import run_pipeline
 
 LENGTHS = {
     ProductionType.SHORT_STORY: 1500,

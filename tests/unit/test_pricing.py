@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from narraforge.config import Settings, reset_settings
 from narraforge.llm.base import Usage
-from narraforge.llm.pricing import PRICES, Price, cost_of, estimate_job_cost, known_cost, price_of, unpriced_models
+from narraforge.llm.pricing import PRICES, Price, cost_of, known_cost, price_of, unpriced_models
+from narraforge.pipeline.estimate import estimate_job_cost
 from narraforge.schemas.briefs import ProductionBrief
 
 MILLION = Usage(prompt_tokens=1_000_000, completion_tokens=1_000_000)

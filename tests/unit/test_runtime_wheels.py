@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from narraforge.local.template import load_template
+from narraforge_dev.local.template import load_template
 
 REPO = Path(__file__).resolve().parents[2]
 REQUIREMENTS = REPO / "layers/common/requirements.txt"

@@ -7,7 +7,7 @@ from itertools import pairwise
 from narraforge.enums import Stage
 from narraforge.schemas.briefs import ProductionBrief
 
-from tests.fakes import run_pipeline
+from narraforge_dev.pipeline_double import run_pipeline
 
 
 def plan_of(words: int) -> dict:

@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
-from narraforge.local.resources import LLM_RETRY_ERROR, all_states, state_machine_definition
-from narraforge.local.template import resources_of_type
 
+from narraforge_dev.local.resources import LLM_RETRY_ERROR, all_states, state_machine_definition
+from narraforge_dev.local.template import resources_of_type
 from tests.conftest import TEST_PARAMETERS
 
 REPO = Path(__file__).resolve().parents[2]

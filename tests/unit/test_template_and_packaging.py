@@ -10,7 +10,7 @@ import sys
 import tomllib
 from pathlib import Path
 
-from narraforge.local.template import api_routes, load_template, resources_of_type, table_definition
+from narraforge_dev.local.template import api_routes, load_template, resources_of_type, table_definition
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -63,6 +63,32 @@ def test_layer_requirements_match_the_pinned_runtime_dependencies():
     for line in layer:
         assert pinned[re.split(r"[\[=]", line)[0].lower()] == line
     assert set(pinned) == {re.split(r"[\[=]", line)[0].lower() for line in layer}
+
+
+DEV_ONLY_MODULES = {"moto", "narraforge_dev", "tests", "bench", "pytest", "uvicorn", "websockets"}
+
+
+def _imported_top_levels(path: Path) -> set[str]:
+    """Every absolute import of a module, at any depth (lazy imports inside functions count: they run in the cloud)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_the_layer_ships_only_code_that_runs_in_the_cloud():
+    """SAM ships everything in layers/common: the local stack (moto at import time), the operator tools and the
+    in-memory pipeline double live in narraforge_dev/, and nothing in the layer may reach for them."""
+    layer = REPO / "layers/common"
+    assert not (layer / "narraforge/local").exists()
+    assert not (layer / "narraforge/admin.py").exists()
+    offenders = {str(path.relative_to(layer)): sorted(_imported_top_levels(path) & DEV_ONLY_MODULES)
+                 for path in layer.rglob("*.py")}
+    assert {path: names for path, names in offenders.items() if names} == {}
+    assert (REPO / "narraforge_dev/local/__main__.py").is_file()
 
 
 # Issue #10: infrastructure (items 8, 9, 15). The template is read as CloudFormation sees it.

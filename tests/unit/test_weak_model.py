@@ -1,7 +1,8 @@
 """A weak model's planning replies: valid JSON whose fields are nonsense. Each reply is checked for meaning,
 re-asked once with the problems listed, then each failing field falls back to the deterministic planner; the job
 completes and the narrative says what fell back. Also length control against a model whose continuations are
-empty or repetitive. Driven through the in-memory pipeline (tests.fakes) with a scripted weak model."""
+empty or repetitive. Driven through the in-memory pipeline (narraforge_dev.pipeline_double) with a scripted weak
+model."""
 
 from __future__ import annotations
 
@@ -14,13 +15,16 @@ import pytest
 from narraforge.enums import Stage
 from narraforge.llm.base import Completion, Message, Usage
 from narraforge.llm.offline import OfflineEngine
-from narraforge.llm.offline_plans import deterministic_plan
+from narraforge.llm.offline.plans import deterministic_plan
 from narraforge.pipeline.layout import length_tolerance, segment_targets
 from narraforge.pipeline.stages import character_architecture, checks, world_architecture
-from narraforge.pipeline.stages.calls import REASK_PROMPT
+from narraforge.pipeline.stages.calls import REASK_PROMPT, token_budget
+from narraforge.pipeline.stages.segment_generation import lean_budget
+from narraforge.pipeline.text import strip_scaffolding
 from narraforge.schemas.briefs import ProductionBrief
 
-from tests.fakes import WeakModel, run_pipeline
+from narraforge_dev.pipeline_double import run_pipeline
+from tests.fakes import WeakModel
 
 RUNAWAY = "Archibald " * 80
 BRIEF_SUBJECT = "A wizard apprentice discovers forbidden magic"
@@ -268,7 +272,7 @@ def test_a_small_model_writes_from_a_lean_prompt_and_brings_in_the_cast(monkeypa
     draft, extension = prose[0][-1].content, prose[1][-1].content
     cast = [c["name"] for c in narrative.metadata["characters"]]
     assert "CONTEXT" not in draft and all(name in draft for name in cast) and BRIEF_SUBJECT in draft
-    assert f"{', '.join(cast)} must appear and speak." in extension  # none was named in the draft
+    assert f"{cast[0]} must appear and speak." in extension  # none was named in the draft: the first enters first
     assert len(prose) == 2  # the over-long draft was cut to make room, and one continuation brought them in
     text = ctx.segment_output(Stage.SEGMENT_GENERATION, 0)["text"]
     assert not re.search(r"^(Title|Genre|Outline):", text, re.MULTILINE)
@@ -284,3 +288,58 @@ def test_small_models_are_known_by_name_or_setting(monkeypatch):
     monkeypatch.setenv("NARRAFORGE_SMALL_MODEL", "0")
     assert length_tolerance("SmolLM2-135M-Instruct") == 0.10
     assert sum(segment_targets(1500)) == 1500
+
+
+def test_a_small_models_prose_calls_ask_for_about_what_is_kept(monkeypatch):
+    """A small model writes to its max_tokens; what runs past (1 + tolerance/2) × target is trimmed unread."""
+    monkeypatch.setenv("NARRAFORGE_SMALL_MODEL", "1")
+    caps: list[int] = []
+
+    class Counting(SmallWriter):
+        def complete(self, messages: list[Message], **kw: Any) -> Completion:
+            if kw.get("json_schema") is None:
+                caps.append(kw["max_tokens"])
+            return super().complete(messages, **kw)
+
+    run_pipeline(brief(target_length=600), job_id="lean", provider=Counting("lean"))
+    draft_cap = caps[0]
+    assert draft_cap == lean_budget(600, 0.25) == int(600 * 1.125 * 1.35) + 40
+    assert draft_cap < 0.75 * token_budget(600)
+
+
+class OneAtATime(SmallWriter):
+    """A small model's continuation names only the character it is told must enter, and says what it is doing."""
+
+    def complete(self, messages: list[Message], **kw: Any) -> Completion:
+        reply = super().complete(messages, **kw)
+        asked = re.search(r"Characters: .*?\. (\w+ \w+) must appear and speak", messages[-1].content)
+        if kw.get("json_schema") is not None or asked is None:
+            return reply
+        name, words = asked.group(1), int(kw["max_tokens"] / 1.35)  # a real server stops at max_tokens
+        story = " ".join(f"{name} crossed the tower yard for the {i}th time and spoke of the forbidden magic."
+                         for i in range(words // 15))
+        text = f'The story so far ended: "the wind rose."\n{story}\nI will continue to write about the story.'
+        return Completion(text, reply.usage, reply.model, "length", {})
+
+
+def test_a_small_model_brings_in_each_missing_character_with_a_continuation_of_its_own(monkeypatch):
+    monkeypatch.setenv("NARRAFORGE_SMALL_MODEL", "1")
+    model = OneAtATime("one")
+    ctx, narrative = run_pipeline(brief(target_length=600), job_id="one", provider=model)
+    cast = [c["name"] for c in narrative.metadata["characters"]]
+    asked = [re.search(r"(\w+ \w+) must appear and speak", m[-1].content) for m in model.asked("prose")]
+    entering = [found.group(1) for found in asked if found]
+    assert entering == cast  # one continuation per character, in the cast's order
+    text = ctx.segment_output(Stage.SEGMENT_GENERATION, 0)["text"]
+    assert all(name in text for name in cast)
+    assert "story so far" not in text and "continue to write" not in text  # the prompt's echoes are dropped
+    assert abs(narrative.word_count - 600) <= 0.25 * 600
+
+
+@pytest.mark.parametrize("echo", [
+    'The story so far ended: "the wind rose."', "I'll continue to write about the story until it ends:",
+    "I have no title or headings yet.", "The story has begun, and the journey is about to be filled with a tale.",
+    "Here is the continuation:", '"The story so far ends: the tower fell."'])
+def test_a_small_models_echoes_of_its_prompt_are_not_story(echo):
+    story = "Rafael crossed the yard.\nThe story of the tower was old, and everyone had heard it."
+    assert strip_scaffolding(f"{echo}\n{story}") == story

@@ -3,8 +3,8 @@ that push may post to its connections — and delete nothing but connection item
 
 from __future__ import annotations
 
-from narraforge.local.template import resources_of_type
-from narraforge.local.websocket import select_route, socket_routes, stage_name
+from narraforge_dev.local.template import resources_of_type
+from narraforge_dev.local.websocket import select_route, socket_routes, stage_name
 
 FUNCTIONS = resources_of_type("AWS::Serverless::Function")
 PUSHERS = {"StageRunnerFunction", "JobsFunction"}

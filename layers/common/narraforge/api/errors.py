@@ -1,4 +1,5 @@
-"""Maps every error to one RFC 9457 problem (`api/problems.py`), in one place."""
+"""Maps every error to one RFC 9457 problem (`api/problems.py`), in one place: domain errors through the
+resolver's table (`api/resolver.py`), the framework's own errors through their status."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from starlette.routing import Match, Route
 
 from narraforge.api.middleware import security_headers
 from narraforge.api.problems import PROBLEM_MEDIA_TYPE, problem_body
-from narraforge.errors import AppError
+from narraforge.api.resolver import ANSWERED, headers_of, resolve
+from narraforge.domain.errors import DomainError
 from narraforge.observability import logger
 
 _HTTP_CODES = {
@@ -71,9 +73,12 @@ def _allowed_methods(request: Request) -> str:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(AppError)
-    async def _app_error(request: Request, exc: AppError) -> JSONResponse:
-        return error_response(request, exc.status_code, exc.code, exc.message, exc.details, exc.headers)
+    async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
+        problem = resolve(exc)
+        return error_response(request, problem.status, problem.code, exc.message, exc.details, headers_of(exc))
+
+    for answered in ANSWERED:  # by class, as Starlette looks handlers up along the MRO; the rest is a 500
+        app.add_exception_handler(answered, _domain_error)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -13,10 +13,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from narraforge.errors import AppError, BadRequest, InvalidInput
+from narraforge.api.resolver import ANSWERED, resolve
+from narraforge.domain import push
+from narraforge.domain.errors import BadRequest, DomainError, InvalidInput
 from narraforge.observability import logger
 from narraforge.schemas.realtime import ErrorMessage, SubscribeMessage
-from narraforge.services import push, realtime
+from narraforge.services import realtime
 
 # Browsers cannot set an Authorization header on a WebSocket: the token comes as `?token=` or as the second
 # entry of `new WebSocket(url, ["narraforge.bearer", token])`, whose first entry the server echoes back.
@@ -55,9 +57,9 @@ def _connect(connection_id: str, event: dict[str, Any]) -> dict[str, Any]:
     token, protocol = access_token(event)
     try:
         realtime.connect(connection_id, token)
-    except AppError as exc:
-        logger.info("connection refused", extra={"code": exc.code})
-        return {"statusCode": exc.status_code, "headers": {"Content-Type": "application/problem+json"},
+    except ANSWERED as exc:
+        logger.info("connection refused", extra={"code": resolve(exc).code})
+        return {"statusCode": resolve(exc).status, "headers": {"Content-Type": "application/problem+json"},
                 "body": json.dumps(_error(exc).model_dump(exclude={"event", "action", "job_id"}, exclude_none=True))}
     return {"statusCode": 200, "headers": {"Sec-WebSocket-Protocol": protocol} if protocol else {}}
 
@@ -79,14 +81,15 @@ def _message(route: str | None, connection_id: str, body: str | None) -> dict[st
                 {"loc": ["body", *error["loc"]], "msg": error["msg"], "type": error["type"]}
                 for error in exc.errors(include_url=False, include_context=False, include_input=False)]) from exc
         answer = realtime.subscribe(connection_id, request.job_id).model_dump(mode="json")
-    except AppError as exc:
-        logger.info("message refused", extra={"code": exc.code, "action": action})
+    except ANSWERED as exc:
+        logger.info("message refused", extra={"code": resolve(exc).code, "action": action})
         answer = _error(exc, action=action if isinstance(action, str) else None, job_id=job_id).model_dump(
             mode="json", exclude_none=True)
     return {"statusCode": 200, "body": json.dumps(answer)}
 
 
-def _error(exc: AppError, *, action: str | None = None, job_id: str | None = None) -> ErrorMessage:
-    return ErrorMessage(title=TITLES.get(exc.status_code) or HTTPStatus(exc.status_code).phrase,
-                        status=exc.status_code, detail=exc.message, code=exc.code, action=action, job_id=job_id,
+def _error(exc: DomainError, *, action: str | None = None, job_id: str | None = None) -> ErrorMessage:
+    status, code = resolve(exc)
+    return ErrorMessage(title=TITLES.get(status) or HTTPStatus(status).phrase,
+                        status=status, detail=exc.message, code=code, action=action, job_id=job_id,
                         errors=exc.details if isinstance(exc.details, list) else None)

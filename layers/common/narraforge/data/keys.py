@@ -53,12 +53,20 @@ def job_status_gsi2pk(user_id: str, status: str) -> str:
     return f"USER#{user_id}#JOB#{status}"
 
 
+STAGE_PREFIX = "STAGE#"
+
+
 def stage_sk(stage_number: int) -> str:
-    return f"STAGE#{stage_number:02d}"
+    return f"{STAGE_PREFIX}{stage_number:02d}"
+
+
+def segment_prefix(stage_number: int) -> str:
+    """Begins the sort key of every segment checkpoint of one Map stage."""
+    return f"SEG#{stage_number:02d}#"
 
 
 def segment_sk(stage_number: int, index: int) -> str:
-    return f"SEG#{stage_number:02d}#{index:04d}"
+    return f"{segment_prefix(stage_number)}{index:04d}"
 
 
 NARR_PREFIX = "NARR#"

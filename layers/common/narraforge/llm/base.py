@@ -1,4 +1,4 @@
-"""The provider interface and the typed errors Step Functions retries on (DESIGN §7, §8)."""
+"""The provider interface: messages in, a completion (or a typed provider error) out."""
 
 from __future__ import annotations
 
@@ -47,42 +47,34 @@ class Provider(Protocol):
         ...
 
 
-class PipelineError(Exception):
-    """Base of errors a stage raises; the class name is the Step Functions `errorType`.
+class ProviderError(Exception):
+    """Base of what a provider raises when a call fails: the provider's contract, as `Completion` is. The stage
+    runner names each class for Step Functions (`pipeline/handler.py`), which retries all but `LlmRefused`.
 
     `usage` carries what the provider already charged before the error (e.g. a malformed reply that
     was re-prompted, or a continuation cut short), so that it is billed even though the call failed."""
-
-    retryable = False
 
     def __init__(self, message: str = "", usage: Usage | None = None) -> None:
         super().__init__(message)
         self.usage = usage
 
 
-class LlmThrottled(PipelineError):
-    retryable = True
+class LlmThrottled(ProviderError):
+    """The model API said too many requests (429)."""
 
 
-class LlmServerError(PipelineError):
-    retryable = True
+class LlmServerError(ProviderError):
+    """The model server failed (5xx) or could not be reached."""
 
 
-class LlmTimeout(PipelineError):
-    retryable = True
+class LlmTimeout(ProviderError):
+    """No answer within the configured timeout."""
 
 
-class LlmBadOutput(PipelineError):
-    retryable = True
+class LlmBadOutput(ProviderError):
+    """A reply the stage cannot use (not the JSON asked for, even after a re-prompt)."""
 
 
-class BudgetExceeded(PipelineError):
-    pass
-
-
-class JobCancelled(PipelineError):
-    pass
-
-
-class ValidationFailed(PipelineError):
-    pass
+class LlmRefused(ProviderError):
+    """The model API refused the request itself (4xx other than 429: a bad key, a prompt it will not take):
+    the same request cannot succeed, so the job fails rather than retrying."""

@@ -25,13 +25,13 @@ from narraforge.config import get_settings
 from narraforge.llm.base import (
     Completion,
     LlmBadOutput,
+    LlmRefused,
     LlmServerError,
     LlmThrottled,
     LlmTimeout,
     Message,
-    PipelineError,
+    ProviderError,
     Usage,
-    ValidationFailed,
 )
 
 MAX_CONTINUATIONS = 3
@@ -137,7 +137,7 @@ class OpenAIProvider:
             try:
                 response, quirks = self._send(history, model=model, max_tokens=max_tokens, temperature=temperature,
                                               json_schema=json_schema)
-            except PipelineError as exc:
+            except ProviderError as exc:
                 if prompt_tokens or completion_tokens:
                     exc.usage = Usage(prompt_tokens, completion_tokens)
                 raise
@@ -237,12 +237,12 @@ def _adjusted(quirks: Quirks, exc: openai.APIStatusError, *, structured: bool, s
     return None
 
 
-def _typed_error(exc: openai.APIStatusError) -> PipelineError:
+def _typed_error(exc: openai.APIStatusError) -> ProviderError:
     if isinstance(exc, openai.RateLimitError):
         return LlmThrottled(str(exc))
     if exc.status_code >= 500:
         return LlmServerError(str(exc))
-    return ValidationFailed(f"the model API refused the request ({exc.status_code}): {exc}")
+    return LlmRefused(f"the model API refused the request ({exc.status_code}): {exc}")
 
 
 def is_strict_schema(schema: Any) -> bool:

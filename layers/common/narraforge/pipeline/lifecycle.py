@@ -10,13 +10,14 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 from narraforge.data import s3
 from narraforge.data.base import utcnow
 from narraforge.data.models import JobItem
+from narraforge.domain import push
+from narraforge.domain.errors import JobCancelled
+from narraforge.domain.job_state import ACTIVE, status_actions, status_in
+from narraforge.domain.refunds import fail_and_refund
 from narraforge.enums import JobStatus, Stage
-from narraforge.llm.base import JobCancelled
 from narraforge.observability import logger
-from narraforge.pipeline.runner import completed_stages, load_job, map_concurrency
-from narraforge.services import push
-from narraforge.services.job_state import ACTIVE, status_actions, status_in
-from narraforge.services.jobs import fail_and_refund
+from narraforge.pipeline.checkpoints import completed_stages
+from narraforge.pipeline.runner import load_job, map_concurrency
 
 
 def prepare(user_id: str, job_id: str, max_concurrency: int = 1) -> dict[str, Any]:

@@ -4,15 +4,15 @@ Ten stages, each `stage_started` then `stage_finished`; every Map segment in bet
 segment_generation, `segment_stylized` for language_stylization); the job's end (`job_completed`,
 `job_failed`; `job_cancelled` comes from the cancel request). A Map stage starts with its segment 0, the
 first item its Map state runs, and finishes with its finalize step. Every message carries the job head as
-it is then; the push is best effort (services.push) and never fails the stage.
+it is then; the push is best effort (domain.push) and never fails the stage.
 """
 
 from __future__ import annotations
 
 from narraforge.data.models import JobItem
+from narraforge.domain import push
 from narraforge.enums import Stage
 from narraforge.pipeline.runner import MAP_STAGES, load_job
-from narraforge.services import push
 
 
 def before(job: JobItem, stage: Stage, segment: int | None) -> None:

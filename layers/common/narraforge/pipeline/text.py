@@ -7,6 +7,16 @@ import re
 WORD_RE = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*", re.UNICODE)
 SENTENCE_RE = re.compile(r"[^.!?…]+[.!?…]+[\"”’»]*|[^.!?…]+$")
 
+SCAFFOLD_RE = re.compile(r"^\s*[#*_]*\s*(title|subtitle|genre|style|tone|language|description|outline|summary|setting|"
+                         r"characters?|themes?|word count|length|segment \d+|part \d+)\s*[*_]*\s*:", re.IGNORECASE)
+# A small model repeating its instructions instead of writing: lines that talk about the task, never story.
+ECHO_RE = re.compile(r"^\s*[\"'“]?\s*(the story so far (ends|ended)\b|i have no title\b|"
+                     r"the story (has (begun|continued)|continues)\b|"
+                     r"i(?:'ll| will) (continue|keep) (to write|writing|the story)\b|"
+                     r"here is the (continuation|story)\b)", re.IGNORECASE)
+SCAFFOLD_WORDS = 16  # a labelled line longer than this is the story's own (a long "Summary: ..." is rare in prose)
+SENTENCE_END_RE = re.compile(r"[.!?…]+[\"”’»)]*(?=\s|$)")
+
 
 def words(text: str) -> list[str]:
     return WORD_RE.findall(text)
@@ -62,3 +72,22 @@ def truncate_words(text: str, limit: int) -> str:
     """At most `limit` whitespace-separated words, marked with an ellipsis when cut (bounds prompt size)."""
     parts = text.split()
     return text if len(parts) <= limit else " ".join(parts[:limit]) + " …"
+
+
+def strip_scaffolding(text: str) -> str:
+    """The text without the labels a weak model writes around a story ("Title: ...", "Genre: ...", a bare
+    "Outline:") and without its echoes of the prompt ("The story so far ended: ...", "I'll continue to write...");
+    lines of a known label, short, are dropped; the story's own lines are kept as written."""
+    kept = [line for line in text.splitlines()
+            if not ECHO_RE.match(line) and (not SCAFFOLD_RE.match(line) or word_count(line) > SCAFFOLD_WORDS)]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
+
+
+def trim(text: str, limit: int) -> str:
+    """At most about `limit` words, cut after the last whole sentence that fits (formatting kept as written)."""
+    cut = 0
+    for end in SENTENCE_END_RE.finditer(text):
+        if word_count(text[: end.end()]) > limit:
+            break
+        cut = end.end()
+    return text[:cut].rstrip() if cut else " ".join(text.split()[:limit])

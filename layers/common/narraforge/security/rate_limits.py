@@ -12,7 +12,7 @@ from pynamodb.exceptions import UpdateError
 
 from narraforge.data import keys
 from narraforge.data.models import RateWindowItem
-from narraforge.errors import RateLimited
+from narraforge.domain.errors import RateLimited
 
 
 @dataclass(frozen=True)

@@ -23,10 +23,10 @@ from narraforge.data.models import (
     UsageLogItem,
 )
 from narraforge.data.transactions import Transaction
+from narraforge.domain.quotas import reset_date
 from narraforge.observability import logger
 from narraforge.services import auth, cascade, narratives, projects
 from narraforge.services.identity import CurrentUser
-from narraforge.services.quotas import reset_date
 
 # How long after the month's end a deleted account's usage is kept (clock skew, a late pipeline's refund).
 TOMBSTONE_MARGIN = timedelta(days=3)

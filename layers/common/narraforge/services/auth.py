@@ -19,13 +19,13 @@ from narraforge.data.models import (
     UserItem,
 )
 from narraforge.data.transactions import Transaction
+from narraforge.domain.errors import Conflict, Unauthorized
+from narraforge.domain.tiers import limits_for
 from narraforge.enums import Tier
-from narraforge.errors import Conflict, Unauthorized
 from narraforge.observability import logger
 from narraforge.schemas.auth import AuthResponse, UserResponse
 from narraforge.security import passwords, tokens
 from narraforge.services.identity import CurrentUser
-from narraforge.services.tiers import limits_for
 
 
 def user_response(user: UserItem, usage: UsageItem | None) -> UserResponse:

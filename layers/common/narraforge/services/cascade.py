@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from narraforge.data import keys, s3
+from narraforge.data import checkpoints, keys, s3
 from narraforge.data.base import BaseItem
-from narraforge.data.models import CheckpointItem, JobItem, NarrativeItem, NarrativeVersionItem, StageBillItem
+from narraforge.data.models import JobItem, NarrativeItem, NarrativeVersionItem, StageBillItem
+from narraforge.domain.job_state import ACTIVE
+from narraforge.domain.refunds import fail_and_refund
 from narraforge.enums import JobStatus
 from narraforge.services import executions
-from narraforge.services.job_state import ACTIVE
-from narraforge.services.jobs import fail_and_refund
 
 
 def delete_job_tree(job: JobItem) -> None:
@@ -17,7 +17,7 @@ def delete_job_tree(job: JobItem) -> None:
                                                             to=JobStatus.CANCELLED):
         executions.stop(job.execution_arn, "Project deleted")
     s3.delete_prefix(s3.job_prefix(job.job_id))
-    _delete_all([*CheckpointItem.query(keys.job_pk(job.job_id)), *StageBillItem.query(keys.job_pk(job.job_id))])
+    _delete_all([*checkpoints.of_job(job.job_id), *StageBillItem.query(keys.job_pk(job.job_id))])
     job.delete()
 
 

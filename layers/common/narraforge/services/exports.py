@@ -21,8 +21,8 @@ from narraforge.config import get_settings
 from narraforge.data import s3
 from narraforge.data.aws import client
 from narraforge.data.models import NarrativeItem, NarrativeVersionItem
+from narraforge.domain.errors import NotFound
 from narraforge.enums import ExportFormat
-from narraforge.errors import NotFound
 from narraforge.services import narratives
 
 # Lambda answers at most 6 MB and binary bodies travel base64-encoded (4/3 larger): the limit applies to the

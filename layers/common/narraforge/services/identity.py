@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from narraforge.data import keys
 from narraforge.data.base import BaseItem
 from narraforge.data.models import SessionItem, UsageItem, UserItem
-from narraforge.errors import Unauthorized
+from narraforge.domain.errors import Unauthorized
 from narraforge.security import tokens
 
 

@@ -15,33 +15,34 @@ from narraforge.data import keys
 from narraforge.data.base import utcnow
 from narraforge.data.models import IdempotencyItem, JobItem, ProjectItem, StatsItem
 from narraforge.data.transactions import Transaction
+from narraforge.domain import billing, push, quotas
+from narraforge.domain.errors import Conflict, InvalidInput, LimitExceeded, NotFound
+from narraforge.domain.job_state import ACTIVE, RESUMABLE, can_resume, costs_of, status_actions, status_in
+from narraforge.domain.refunds import fail_and_refund
+from narraforge.domain.tiers import limits_for
 from narraforge.enums import JobStatus
-from narraforge.errors import Conflict, InvalidInput, LimitExceeded, NotFound
 from narraforge.llm.factory import is_offline
-from narraforge.llm.pricing import (
+from narraforge.llm.pricing import unpriced_models
+from narraforge.observability import logger, metrics
+from narraforge.pipeline.estimate import (
     CALL_OVERHEAD_SECONDS,
     MODEL_TOKENS_PER_SECOND,
     estimate_job_cost,
     estimate_job_seconds,
     expected_calls,
-    unpriced_models,
 )
-from narraforge.observability import logger, metrics
 from narraforge.schemas.briefs import ProductionBrief, ProductionBriefRequest
 from narraforge.schemas.jobs import (
     JobCreateRequest,
     JobEstimateRequest,
     JobEstimateResponse,
     JobResponse,
-    JobStatusResponse,
     StageUsage,
 )
-from narraforge.services import executions, push, quotas, usage
+from narraforge.services import executions
 from narraforge.services import projects as project_service
 from narraforge.services.identity import CurrentUser
-from narraforge.services.job_state import ACTIVE, RESUMABLE, can_resume, status_actions, status_in
 from narraforge.services.pagination import PageResult, fetch_page
-from narraforge.services.tiers import limits_for
 
 NOT_FOUND = "Job not found"
 IDEMPOTENCY_TTL = timedelta(hours=24)
@@ -207,52 +208,6 @@ def start(job: JobItem) -> JobItem:
     return job
 
 
-def fail_and_refund(job: JobItem, message: str, *, allowed: tuple[JobStatus, ...], stage: str | None = None,
-                    to: JobStatus = JobStatus.FAILED) -> bool:
-    """Ends an active job and writes its usage log entry. What it spent stays counted (the month's cost
-    was billed call by call); its generation goes back to the month's quota only if it produced no
-    narrative and no drafting call was billed — once: `quota_held` flips in the same transaction as the
-    refund. The transaction also requires the head's call count as read, so a call billed meanwhile
-    makes it re-read (the log entry and the refund decision always see every billed call).
-    Returns False if the job was not active."""
-    counter = StatsItem.jobs_failed if to is JobStatus.FAILED else StatsItem.jobs_cancelled
-    for _ in range(usage.MAX_RACES):
-        if JobStatus(job.status) not in allowed:
-            return False
-        actions = [*status_actions(job.user_id, to), JobItem.error_message.set(message),
-                   JobItem.completed_at.set(utcnow())]
-        if stage:
-            actions.append(JobItem.failed_stage.set(stage))
-        refundable = bool(job.quota_held) and not job.narrative_id and not job.drafting_billed
-        calls = int(job.llm_calls or 0)
-        condition = status_in(allowed) & (
-            (JobItem.llm_calls == calls) if calls else (JobItem.llm_calls.does_not_exist() | (JobItem.llm_calls == 0)))
-        log = usage.log_item(job, to)
-        tx = Transaction()
-        try:
-            with tx:
-                if refundable:
-                    actions.append(JobItem.quota_held.set(False))
-                    quota, quota_actions = quotas.refund(job)
-                    tx.update("refund", quota, actions=quota_actions)
-                    condition &= JobItem.quota_held == True  # noqa: E712 - a DynamoDB condition
-                tx.update("job", job, actions=actions, condition=condition)
-                tx.update("stats", StatsItem(*StatsItem.key()), actions=[counter.add(1), StatsItem.tag()])
-                tx.save("log", log)
-        except TransactWriteError as exc:
-            if "job" not in tx.failed(exc):
-                raise
-            try:
-                job.refresh(consistent_read=True)
-            except DoesNotExist:
-                return False
-            continue
-        job.refresh(consistent_read=True)
-        metrics.add_metric(name="JobsFailed" if to is JobStatus.FAILED else "JobsCancelled", unit="Count", value=1)
-        return True
-    return False
-
-
 def get(user_id: str, job_id: str, *, consistent: bool = False) -> JobItem:
     try:
         return JobItem.get(*JobItem.key(user_id, job_id), consistent_read=consistent)
@@ -287,7 +242,7 @@ def list_page(user_id: str, *, project_id: str | None, status: JobStatus | None,
 
 
 def stage_usage(job_id: str) -> list[StageUsage]:
-    return usage.stage_usage(job_id)
+    return billing.stage_usage(job_id)
 
 
 def cancel(user_id: str, job_id: str) -> JobItem:
@@ -337,27 +292,6 @@ def resume(current: CurrentUser, job_id: str) -> JobItem:
     job.refresh(consistent_read=True)
     logger.info("job resumed", extra={"job_id": job_id, "retry": retry})
     return start(job)
-
-
-def costs_of(job: JobItem) -> dict[str, float | None]:
-    """Estimate and spend as shown to people: unknown (None), never 0, when a model without a known price
-    was left out of the estimate or was called (those calls count 0 toward caps and quotas)."""
-    return {"estimated_cost_usd": round(float(job.estimated_cost_usd), 6) if job.estimate_known is not False
-            else None,
-            "actual_cost_usd": None if int(job.unpriced_calls or 0) else round(float(job.actual_cost_usd), 6)}
-
-
-def to_status(job: JobItem) -> JobStatusResponse:
-    return JobStatusResponse(
-        id=job.job_id, status=JobStatus(job.status), current_stage=job.current_stage,
-        completed_stages=list(job.completed_stages or []),
-        progress_percentage=round(float(job.progress_percentage), 2),
-        segments_total=int(job.segments_total) if job.segments_total is not None else None,
-        segments_drafted=int(job.segments_drafted or 0),
-        **costs_of(job), can_resume=can_resume(job),
-        narrative_id=job.narrative_id, error_message=job.error_message,
-        updated_at=job.updated_at,
-    )
 
 
 def to_response(job: JobItem, *, with_stages: bool = False) -> JobResponse:

@@ -36,8 +36,8 @@ from narraforge.data.models import (
     UserItem,
 )
 from narraforge.data.transactions import connection, failed_conditions
+from narraforge.domain.errors import BadRequest, Conflict, Forbidden
 from narraforge.enums import OAuthProvider, Tier
-from narraforge.errors import BadRequest, Conflict, Forbidden
 from narraforge.observability import logger
 from narraforge.schemas.auth import AuthResponse
 from narraforge.security import oauth

@@ -6,9 +6,9 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 
 from narraforge.data import keys
 from narraforge.data.base import utcnow
-from narraforge.data.models import ProjectItem, StatsItem
+from narraforge.data.models import JobItem, NarrativeItem, ProjectItem, StatsItem
 from narraforge.data.transactions import Transaction
-from narraforge.errors import NotFound
+from narraforge.domain.errors import NotFound
 from narraforge.schemas.projects import ProjectCreateRequest, ProjectResponse, ProjectUpdateRequest
 from narraforge.services.pagination import PageResult, fetch_page
 
@@ -97,7 +97,8 @@ def update(user_id: str, project_id: str, body: ProjectUpdateRequest) -> Project
 def delete(user_id: str, project_id: str) -> None:
     """Removes the project and everything under it: jobs (running ones are cancelled first, with their
     checkpoints and S3 outputs), narratives with every version and S3 object."""
-    from narraforge.data.models import JobItem, NarrativeItem
+    # Lazy on purpose: the cascade loads boto3 (S3, Step Functions), ~40 ms that the projects and jobs
+    # functions' cold starts would pay for a delete most invocations never make.
     from narraforge.services import cascade, narratives
 
     item = get(user_id, project_id)

@@ -9,14 +9,14 @@ from datetime import timedelta
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.condition import size
 
-from narraforge.data.models import ConnectionItem, SubscriptionItem
+from narraforge.data.models import ConnectionItem, JobItem, SubscriptionItem
 from narraforge.data.transactions import Transaction
-from narraforge.errors import LimitExceeded, Unauthorized
+from narraforge.domain.errors import LimitExceeded, NotFound, Unauthorized
+from narraforge.domain.job_state import to_status
 from narraforge.observability import logger
 from narraforge.schemas.realtime import SubscribedMessage
 from narraforge.security import tokens
 from narraforge.services import identity
-from narraforge.services import jobs as job_service
 
 # API Gateway closes a WebSocket connection after two hours at most; the items outlive it a little, so a lost
 # `$disconnect` never leaves them for good.
@@ -44,7 +44,10 @@ def subscribe(connection_id: str, job_id: str) -> SubscribedMessage:
         raise Unauthorized("Connection is not authenticated; reconnect") from exc
     if connection.token_expires_at < time.time():
         raise Unauthorized("Access token expired; reconnect with a new one")
-    job = job_service.get(connection.user_id, job_id, consistent=True)
+    try:  # read here, not through services.jobs: the function's cold start stays free of the pipeline's estimate
+        job = JobItem.get(*JobItem.key(connection.user_id, job_id), consistent_read=True)
+    except DoesNotExist as exc:
+        raise NotFound("Job not found") from exc
     subscription = SubscriptionItem(*SubscriptionItem.key(job_id, connection_id), job_id=job_id,
                                     connection_id=connection_id, user_id=connection.user_id, ttl=connection.ttl)
     room = ConnectionItem.jobs.does_not_exist() | (size(ConnectionItem.jobs) < MAX_JOBS_PER_CONNECTION) \
@@ -61,4 +64,4 @@ def subscribe(connection_id: str, job_id: str) -> SubscribedMessage:
         raise
     job.refresh(consistent_read=True)  # read after subscribing: every later change is pushed
     logger.info("subscribed", extra={"connection_id": connection_id, "job_id": job_id})
-    return SubscribedMessage(job_id=job_id, status=job_service.to_status(job))
+    return SubscribedMessage(job_id=job_id, status=to_status(job))

@@ -9,9 +9,9 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 
 from narraforge.data.models import JobItem
+from narraforge.domain.job_state import ACTIVE
+from narraforge.domain.refunds import fail_and_refund
 from narraforge.enums import JobStatus
-from narraforge.services.job_state import ACTIVE
-from narraforge.services.jobs import fail_and_refund
 
 MESSAGES = {"ABORTED": "The execution was stopped", "TIMED_OUT": "The execution timed out",
             "FAILED": "The execution failed"}

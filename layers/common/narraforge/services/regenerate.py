@@ -1,18 +1,18 @@
 """Regeneration: a new version of a narrative from the same brief (optionally changed), reusing the
 current version's stage outputs before `from_stage`. It is a generation like any other (quota,
-idempotency); it takes its version number when it publishes (`narratives.publish`), so a failed or
+idempotency); it takes its version number when it publishes (stage 10, `pipeline/publish.py`), so a failed or
 cancelled regeneration leaves no gap in the numbers."""
 
 from __future__ import annotations
 
 from pydantic import ValidationError
-from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.update import Action
 
-from narraforge.data import keys, s3
+from narraforge.data import checkpoints, keys, s3
 from narraforge.data.models import CheckpointItem, JobItem
+from narraforge.domain.errors import InvalidInput
+from narraforge.domain.stages import progress_before
 from narraforge.enums import Stage
-from narraforge.errors import InvalidInput
 from narraforge.observability import logger
 from narraforge.schemas.briefs import ProductionBrief
 from narraforge.schemas.narratives import RegenerateRequest
@@ -39,8 +39,6 @@ def regenerate(current: CurrentUser, narrative_id: str, body: RegenerateRequest,
     )
     if not created:
         return job, False
-    from narraforge.pipeline.stages import progress_before
-
     reused = _reuse_checkpoints(source.job_id, job, body.from_stage)
     first_to_run = next((stage for stage in Stage if stage not in reused), Stage.OUTPUT_PROCESSING)
     job.update(actions=[
@@ -61,8 +59,7 @@ def _segment_counts(job_id: str, reused: list[Stage]) -> list[Action]:
         plan = s3.get_json(s3.stage_key(job_id, Stage.SEGMENT_PLANNING.number, Stage.SEGMENT_PLANNING.value))
         actions.append(JobItem.segments_total.set(len(plan["segments"])))
     if Stage.SEGMENT_GENERATION in reused:
-        drafted = CheckpointItem.count(keys.job_pk(job_id),
-                                       CheckpointItem.sk.startswith(f"SEG#{Stage.SEGMENT_GENERATION.number:02d}#"))
+        drafted = checkpoints.count_segments(job_id, Stage.SEGMENT_GENERATION.number)
         actions.append(JobItem.segments_drafted.set(drafted))
     return actions
 
@@ -92,13 +89,9 @@ def _reuse_checkpoints(source_job_id: str, job: JobItem, from_stage: Stage) -> l
     for stage in Stage:
         if stage.number >= from_stage.number:
             break
-        try:
-            CheckpointItem.get(keys.job_pk(source_job_id), keys.stage_sk(stage.number))
-        except DoesNotExist:
+        if not checkpoints.stage_done(source_job_id, stage.number):
             break
-        rows = list(CheckpointItem.query(keys.job_pk(source_job_id),
-                                         CheckpointItem.sk.startswith(f"SEG#{stage.number:02d}#")))
-        for row in rows:
+        for row in checkpoints.segment_rows(source_job_id, stage.number):
             index = int(row.segment)
             target = s3.segment_key(job.job_id, stage.number, index)
             s3.copy(row.s3_key, target)
@@ -111,5 +104,5 @@ def _reuse_checkpoints(source_job_id: str, job: JobItem, from_stage: Stage) -> l
 
 
 def _copied(job_id: str, sk: str, row: CheckpointItem | None, key: str, stage: Stage | None = None) -> None:
-    CheckpointItem(keys.job_pk(job_id), sk, job_id=job_id, stage=(stage.value if stage else row.stage),
-                   segment=row.segment if row else None, s3_key=key).save()
+    checkpoints.save_copied(job_id, sk, stage=stage.value if stage else row.stage,
+                            segment=row.segment if row else None, s3_key=key)

@@ -10,8 +10,8 @@ from fastapi.responses import RedirectResponse
 from narraforge.api.app_factory import COMMON_ERRORS, error_response
 from narraforge.api.deps import CurrentUserDep, limit_auth_attempts, limit_password_checks
 from narraforge.config import get_settings
+from narraforge.domain.errors import BadRequest, DomainError, InvalidInput
 from narraforge.enums import OAuthProvider
-from narraforge.errors import AppError, BadRequest, InvalidInput
 from narraforge.schemas.auth import (
     AuthResponse,
     DeleteAccountRequest,
@@ -179,7 +179,7 @@ def oauth_callback(
             raise InvalidInput("The provider's callback must carry code and state", details=[
                 {"loc": ["query", name], "msg": "field required", "type": "missing"} for name in missing])
         signed_in = oauth_service.callback(provider, code, state, browser_cookie)
-    except AppError as exc:
+    except DomainError as exc:
         exc.headers["Set-Cookie"] = _cleared_browser_cookie()
         raise
     response.delete_cookie(BROWSER_COOKIE, path="/", secure=True, httponly=True, samesite="lax")

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Header, Query, Response
 from narraforge.api.app_factory import COMMON_ERRORS, error_response
 from narraforge.api.deps import CurrentUserDep, GeneratingUserDep, PageDep, ResourceId, generation_admission
 from narraforge.api.routing import collection_route
+from narraforge.domain.job_state import to_status
 from narraforge.enums import JobStatus
 from narraforge.schemas.common import Page
 from narraforge.schemas.jobs import (
@@ -71,7 +72,7 @@ def get_job(job_id: ResourceId, current: CurrentUserDep) -> JobResponse:
 @router.get("/{job_id}/status", response_model=JobStatusResponse, responses=NOT_FOUND,
             summary="Lightweight status for polling (one read)")
 def get_status(job_id: ResourceId, current: CurrentUserDep) -> JobStatusResponse:
-    return job_service.to_status(job_service.get(current.id, job_id))
+    return to_status(job_service.get(current.id, job_id))
 
 
 @router.post("/{job_id}/cancel", response_model=JobResponse, responses={**NOT_FOUND, **CONFLICT})

@@ -1,4 +1,5 @@
-"""The stage registry: what the runner calls for each stage, and its share of the progress bar."""
+"""The stage registry: what the runner calls for each stage (its share of the progress bar is in
+domain/stages.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from narraforge.domain.stages import STAGE_WEIGHTS
 from narraforge.enums import Stage
 from narraforge.pipeline.context import StageContext
 from narraforge.pipeline.stages import (
@@ -27,46 +29,41 @@ SegmentFn = Callable[[StageContext, int], dict[str, Any]]
 
 @dataclass(frozen=True)
 class StageSpec:
-    """`run` for ordinary stages; `run_segment` + `finalize` for the two Map stages."""
+    """`run` for ordinary stages; `run_segment` + `finalize` for the two Map stages. The runner stores what
+    they return and writes their checkpoint, except for a stage that `publishes` (stage 10): its `run` gets
+    the runner's JobStageContext and writes its checkpoint itself, in the transaction that completes the job."""
 
     stage: Stage
-    weight: float  # percent of the progress bar; the registry's weights sum to 100
     run: StageFn | None = None
     run_segment: SegmentFn | None = None
     finalize: StageFn | None = None
+    publishes: bool = False
 
     @property
     def is_map(self) -> bool:
         return self.run_segment is not None
 
+    @property
+    def weight(self) -> float:
+        """Percent of the progress bar; the registry's weights sum to 100."""
+        return STAGE_WEIGHTS[self.stage]
+
 
 STAGES: dict[Stage, StageSpec] = {
     spec.stage: spec
     for spec in (
-        StageSpec(Stage.BRIEF_INTERPRETATION, 2, run=brief_interpretation.run),
-        StageSpec(Stage.WORLD_ARCHITECTURE, 3, run=world_architecture.run),
-        StageSpec(Stage.CHARACTER_ARCHITECTURE, 3, run=character_architecture.run),
-        StageSpec(Stage.STRUCTURE_DESIGN, 3, run=structure_design.run),
-        StageSpec(Stage.SEGMENT_PLANNING, 6, run=segment_planning.run),
-        StageSpec(
-            Stage.SEGMENT_GENERATION,
-            55,
-            run_segment=segment_generation.run_segment,
-            finalize=segment_generation.finalize,
-        ),
-        StageSpec(Stage.COHERENCE_VALIDATION, 8, run=coherence_validation.run),
-        StageSpec(
-            Stage.LANGUAGE_STYLIZATION,
-            12,
-            run_segment=language_stylization.run_segment,
-            finalize=language_stylization.finalize,
-        ),
-        StageSpec(Stage.EDITORIAL_REVIEW, 3, run=editorial_review.run),
-        StageSpec(Stage.OUTPUT_PROCESSING, 5, run=output_processing.run),
+        StageSpec(Stage.BRIEF_INTERPRETATION, run=brief_interpretation.run),
+        StageSpec(Stage.WORLD_ARCHITECTURE, run=world_architecture.run),
+        StageSpec(Stage.CHARACTER_ARCHITECTURE, run=character_architecture.run),
+        StageSpec(Stage.STRUCTURE_DESIGN, run=structure_design.run),
+        StageSpec(Stage.SEGMENT_PLANNING, run=segment_planning.run),
+        StageSpec(Stage.SEGMENT_GENERATION, run_segment=segment_generation.run_segment,
+                  finalize=segment_generation.finalize),
+        StageSpec(Stage.COHERENCE_VALIDATION, run=coherence_validation.run),
+        StageSpec(Stage.LANGUAGE_STYLIZATION, run_segment=language_stylization.run_segment,
+                  finalize=language_stylization.finalize),
+        StageSpec(Stage.EDITORIAL_REVIEW, run=editorial_review.run),
+        StageSpec(Stage.OUTPUT_PROCESSING, run=output_processing.run, publishes=True),
     )
 }
 
-
-def progress_before(stage: Stage) -> float:
-    """Percent complete when `stage` starts (the runner adds the segment fraction within a Map stage)."""
-    return sum(spec.weight for s, spec in STAGES.items() if s.number < stage.number)

@@ -11,10 +11,11 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from narraforge.domain.errors import ValidationFailed
 from narraforge.enums import Stage
-from narraforge.llm.base import Completion, LlmBadOutput, Message, ValidationFailed
+from narraforge.llm.base import Completion, LlmBadOutput, Message
 from narraforge.llm.offline import context_of
-from narraforge.llm.offline_plans import deterministic_plan
+from narraforge.llm.offline.plans import deterministic_plan
 from narraforge.observability import logger
 from narraforge.pipeline.context import ModelRole, StageContext
 from narraforge.pipeline.stages.checks import Path, Problem

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from narraforge.llm.offline_subject import STOP_EN, STOP_PL
+from narraforge.llm.offline.subject import stop_words
 from narraforge.pipeline.text import words
 
 Path = tuple[str | int, ...]
@@ -133,7 +133,7 @@ def distinct(values: list[str], path: Path, what: str, *, key_of=lambda v: v.str
 
 def content_words(value: str, language: str) -> list[str]:
     """The words that carry a subject's meaning (no stop words, at least 4 letters)."""
-    stop = STOP_PL if language == "pl" else STOP_EN
+    stop = stop_words(language)
     return [w.casefold() for w in words(value) if len(w) >= 4 and w.casefold() not in stop and not w.isdigit()]
 
 

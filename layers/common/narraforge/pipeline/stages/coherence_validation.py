@@ -15,10 +15,18 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from narraforge.config import get_settings
 from narraforge.enums import Stage
 from narraforge.llm.base import LlmBadOutput
 from narraforge.pipeline.context import ModelRole, StageContext
-from narraforge.pipeline.layout import EXTEND_BELOW, JUDGE_WINDOW, MAX_REVISIONS, chunks, revision_bar
+from narraforge.pipeline.layout import (
+    EXTEND_BELOW,
+    JUDGE_WINDOW,
+    MAX_REVISIONS,
+    chunks,
+    length_tolerance,
+    revision_bar,
+)
 from narraforge.pipeline.metrics import characters_present
 from narraforge.pipeline.prompts import coherence_validation as prompt
 from narraforge.pipeline.prompts.common import bible
@@ -31,7 +39,7 @@ from narraforge.pipeline.stages.calls import (
     token_budget,
     world,
 )
-from narraforge.pipeline.text import truncate_words, word_count
+from narraforge.pipeline.text import strip_scaffolding, trim, truncate_words, word_count
 
 SCORE_KEYS = (
     "coherence_score",
@@ -106,8 +114,12 @@ def _aggregate(reviews: list[tuple[Review, int]]) -> tuple[dict[str, float], dic
 
 
 def _revise(ctx: StageContext, plan: dict[str, Any], text: str, flags: list[Flag], missing: list[str]) -> str | None:
-    """One rewrite of a flagged segment; kept only if it is not shorter than the extension threshold."""
+    """One rewrite of a flagged segment, cleaned of scaffolding and trimmed like a draft; kept only if it is not
+    shorter than the extension threshold and names no fewer of the segment's characters than the draft did (a
+    small model's rewrite can lose the very characters it was asked to bring in)."""
     all_plans = plans(ctx)
+    target = plan["target_words"]
+    tolerance = length_tolerance(get_settings().model_for(ModelRole.PROSE.value, ctx.stage.value))
     revised, _ = ask_text(
         ctx,
         prompt.revise_messages(
@@ -119,9 +131,16 @@ def _revise(ctx: StageContext, plan: dict[str, Any], text: str, flags: list[Flag
             issues=[f.issue for f in flags],
             missing_characters=missing,
         ),
-        max_tokens=token_budget(plan["target_words"]),
+        max_tokens=token_budget(target),
     )
-    return revised if word_count(revised) >= EXTEND_BELOW * plan["target_words"] else None
+    revised = strip_scaffolding(revised)
+    if word_count(revised) > (1 + tolerance) * target:
+        revised = trim(revised, round((1 + tolerance / 2) * target))
+    names = plan["characters"]
+    named = sum(characters_present(revised, names, ctx.brief.language).values())
+    if named < sum(characters_present(text, names, ctx.brief.language).values()):
+        return None
+    return revised if word_count(revised) >= EXTEND_BELOW * target else None
 
 
 def run(ctx: StageContext) -> dict[str, Any]:

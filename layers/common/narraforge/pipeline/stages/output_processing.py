@@ -1,4 +1,4 @@
-"""Stage 10: assemble the delivered narrative (text, metadata, quality metrics); persistence is the runner's."""
+"""Stage 10: assemble the delivered narrative (text, metadata, quality metrics) and publish it (pipeline/publish.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from typing import Any
 from narraforge.enums import Stage
 from narraforge.pipeline import metrics
 from narraforge.pipeline.context import AssembledNarrative, StageContext
+from narraforge.pipeline.job_context import JobStageContext
 from narraforge.pipeline.prompts.output_processing import heading, separator
+from narraforge.pipeline.publish import publish
 from narraforge.pipeline.stages.calls import characters, final_texts, interpretation, plans, world
 from narraforge.pipeline.stages.coherence_validation import SCORE_KEYS
 from narraforge.pipeline.text import word_count
@@ -106,6 +108,7 @@ def assemble(ctx: StageContext) -> AssembledNarrative:
     )
 
 
-def run(ctx: StageContext) -> dict[str, Any]:
-    narrative = assemble(ctx)
-    return {"title": narrative.title, "word_count": narrative.word_count, "quality_metrics": narrative.quality_metrics}
+def run(ctx: JobStageContext) -> dict[str, Any]:
+    """Assembles, then publishes: the narrative stored and the job completed in one transaction that also
+    writes this stage's checkpoint (so the registry marks the stage `publishes`)."""
+    return publish(ctx, assemble(ctx))

@@ -29,14 +29,19 @@ from narraforge.pipeline.metrics import characters_present
 from narraforge.pipeline.prompts import segment_generation as prompt
 from narraforge.pipeline.prompts.common import bible
 from narraforge.pipeline.stages.calls import ask_text, characters, interpretation, plans, token_budget, world
-from narraforge.pipeline.text import SENTENCE_RE, closing, word_count, words
+from narraforge.pipeline.text import SENTENCE_RE, closing, strip_scaffolding, trim, word_count, words
 
 ROLLING_SYNOPSIS_WORDS = 150
-SCAFFOLD_RE = re.compile(r"^\s*[#*_]*\s*(title|subtitle|genre|style|tone|language|description|outline|summary|setting|"
-                         r"characters?|themes?|word count|length|segment \d+|part \d+)\s*[*_]*\s*:", re.IGNORECASE)
 ROOM_FOR_CAST = 0.75  # share of its target a small model's draft is cut to when a continuation must add characters
-SCAFFOLD_WORDS = 16  # a labelled line longer than this is the story's own (a long "Summary: ..." is rare in prose)
-SENTENCE_END_RE = re.compile(r"[.!?…]+[\"”’»)]*(?=\s|$)")
+TOKENS_PER_WORD = 1.35  # English prose in SmolLM2's and o200k's tokenizers: 1.25-1.35
+
+
+
+def lean_budget(words: int, tolerance: float) -> int:
+    """max_tokens of a small model's prose call: about the most the segment may keep (1 + tolerance/2 of the
+    words, ~1.35 tokens a word), not token_budget's generous slack. A model this small rarely stops by itself, so
+    every token past what is kept is trimmed away unread; a draft that stops short is extended instead."""
+    return int(words * (1 + tolerance / 2) * TOKENS_PER_WORD) + 40
 
 
 def _join(text: str, more: str) -> str:
@@ -44,13 +49,6 @@ def _join(text: str, more: str) -> str:
     if not more:
         return text
     return f"{text} {more}" if re.search(r"[\w,;:]$", text) else f"{text}\n\n{more}"
-
-
-def strip_scaffolding(text: str) -> str:
-    """The text without the labels a weak model writes around a story ("Title: ...", "Genre: ...", a bare
-    "Outline:"): lines of a known label, short, are dropped; the story's own lines are kept as written."""
-    kept = [line for line in text.splitlines() if not SCAFFOLD_RE.match(line) or word_count(line) > SCAFFOLD_WORDS]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
 
 
 def _sentence_key(sentence: str) -> str:
@@ -72,16 +70,6 @@ def _fresh(text: str, more: str) -> str:
         if kept or not line.strip():
             lines.append(" ".join(kept))
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-
-
-def trim(text: str, limit: int) -> str:
-    """At most about `limit` words, cut after the last whole sentence that fits (formatting kept as written)."""
-    cut = 0
-    for end in SENTENCE_END_RE.finditer(text):
-        if word_count(text[: end.end()]) > limit:
-            break
-        cut = end.end()
-    return text[:cut].rstrip() if cut else " ".join(text.split()[:limit])
 
 
 def _rolling(previous: dict[str, Any] | None, previous_plan: dict[str, Any] | None) -> str:
@@ -124,22 +112,30 @@ def run_segment(ctx: StageContext, index: int) -> dict[str, Any]:
             tone=interpretation(ctx)["tone"],
             instructions=ctx.instructions,
         )
-    text, truncated = ask_text(ctx, messages, max_tokens=token_budget(target))
+    tolerance = length_tolerance(model)
+    budget = (lambda words: lean_budget(words, tolerance)) if lean else token_budget
+    text, truncated = ask_text(ctx, messages, max_tokens=budget(target))
     text = strip_scaffolding(text)
     calls = 1
-    tolerance = length_tolerance(model)
     names = [c["name"] for c in cast]
-    # A small model leaves planned characters out: its draft makes room, and one continuation brings them in.
-    bring_in = lean and not all(characters_present(text, names, brief.language).values())
-    if bring_in and word_count(text) > ROOM_FOR_CAST * target:
+
+    def missing() -> list[str]:
+        """Planned characters a small model's text has not named yet (a larger model is trusted with its cast)."""
+        if not lean:
+            return []
+        return [name for name, found in characters_present(text, names, brief.language).items() if not found]
+
+    # A small model leaves planned characters out: its draft makes room, and continuations bring them in, one
+    # character each (asked for several at once, a 135M model names one at best).
+    if missing() and word_count(text) > ROOM_FOR_CAST * target:
         text = trim(text, round(ROOM_FOR_CAST * target))
-    while (truncated or bring_in or word_count(text) < (1 - tolerance / 2) * target) and calls <= MAX_EXTENSIONS:
-        bring_in = False
-        needed = max(target - word_count(text), target // 10)
-        missing = [name for name, found in characters_present(text, names, brief.language).items() if not found]
+    while (truncated or missing() or word_count(text) < (1 - tolerance / 2) * target) and calls <= MAX_EXTENSIONS:
+        absent = missing()
+        room = target - word_count(text)
+        needed = max(room // len(absent) if absent else room, target // 10)
         if lean:
             messages = prompt.lean_extend_messages(brief, cast=cast, text_so_far_closing=closing(text, CLOSING_WORDS),
-                                                   words_needed=needed, missing=missing)
+                                                   words_needed=needed, missing=absent[:1])
         else:
             messages = prompt.extend_messages(
                 brief,
@@ -150,7 +146,7 @@ def run_segment(ctx: StageContext, index: int) -> dict[str, Any]:
                 words_needed=needed,
                 truncated=truncated,
             )
-        more, truncated = ask_text(ctx, messages, max_tokens=token_budget(needed))
+        more, truncated = ask_text(ctx, messages, max_tokens=budget(needed))
         calls += 1
         more = _fresh(text, strip_scaffolding(more))
         if word_count(more) < MIN_CONTINUATION_WORDS:
