@@ -12,7 +12,7 @@ LLM_STAMP := $(LLM_VENV)/.installed
 PORT ?= 8000
 export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/common
 
-.PHONY: install run reset test lint tools invoke bench clean llm-install llm-serve test-model web chromium
+.PHONY: install run reset test lint tools invoke bench clean llm-install llm-serve test-model web chromium screenshots
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.12 is needed (the Lambda runtime's version); install it or set PYTHON=" >&2; exit 1; }
@@ -76,8 +76,9 @@ tools: $(CHECKOV_STAMP) $(SAM_STAMP)  ## install checkov and aws-sam-cli into .v
 
 # The tools run without the project's PYTHONPATH. sam build without a container runs `python3.12` from PATH (the
 # runtime's version): the one found above comes first.
-lint: install tools  ## ruff, cfn-lint, checkov, sam validate --lint and sam build (see the README)
+lint: install tools  ## ruff, import contracts (lint-imports), cfn-lint, checkov, sam validate --lint and sam build (see the README)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/cfn-lint template.yaml
 	env -u PYTHONPATH $(TOOLS)/checkov/bin/checkov --config-file .checkov.yaml
 	env -u PYTHONPATH SAM_CLI_TELEMETRY=0 $(TOOLS)/sam/bin/sam validate --lint
@@ -150,6 +151,9 @@ llm-install: $(LLM_STAMP)  ## build the local model server (llama-cpp-python + S
 
 llm-serve: install $(LLM_STAMP)  ## run the local model server alone (OpenAI-compatible; prints its base URL)
 	@exec $(BIN)/python -m narraforge_dev.local.llm_server
+
+screenshots: install web chromium  ## retake the README's screenshots (docs/screenshots/) with the browser tests
+	UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest -n 0 tests/browser $(PYTEST_ARGS)
 
 test-model: install $(LLM_STAMP)  ## tests against the real local model server (not part of `make test`)
 	$(BIN)/python -m pytest -n 0 tests/model $(PYTEST_ARGS)

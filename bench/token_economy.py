@@ -108,6 +108,8 @@ def measure_local(target: int, production_type: str, base_url: str) -> dict[str,
 def main_local(lengths: list[int]) -> None:
     from narraforge_dev.local import llm_server
 
+    # The offline rows first, under the offline settings (the server's settings would price SmolLM2: unknown).
+    offline = {target: measure(target, "short_story") for target in lengths}
     server = llm_server.start()
     saved = dict(os.environ)
     os.environ.update(server.environment())
@@ -121,8 +123,7 @@ def main_local(lengths: list[int]) -> None:
             except Exception as error:  # a measurement: say where it failed, go on with the next length
                 print(json.dumps({"engine": "local", "target_words": target, "status": "FAILED",
                                   "error": f"{type(error).__name__}: {str(error)[:300]}"}), flush=True)
-            offline = measure(target, "short_story")
-            print(json.dumps({"engine": "offline", **offline}), flush=True)
+            print(json.dumps({"engine": "offline", **offline[target]}), flush=True)
     finally:
         server.stop()
         os.environ.clear()

@@ -38,12 +38,19 @@ class MemoryContext:
     stage: Stage = Stage.BRIEF_INTERPRETATION
     segment: int | None = None
     instructions: str | None = None
+    world: dict[str, Any] | None = None  # the project's world document, if the job has one
+    world_version: int | None = None
     outputs: dict[Stage, dict[str, Any]] = field(default_factory=dict)
     segments: dict[Stage, dict[int, dict[str, Any]]] = field(default_factory=dict)
     calls: list[CallRecord] = field(default_factory=list)
 
     def output_of(self, stage: Stage) -> dict[str, Any]:
         return self.outputs[stage]
+
+    def world_document(self, version: int) -> dict[str, Any]:
+        if self.world is None or version != self.world_version:
+            raise KeyError(f"no world version {version} in memory")
+        return json.loads(json.dumps(self.world))
 
     def segment_output(self, stage: Stage, index: int) -> dict[str, Any] | None:
         return self.segments.get(stage, {}).get(index)
@@ -93,13 +100,16 @@ class MemoryContext:
 
 
 def run_pipeline(
-    brief: ProductionBrief, *, job_id: str = "job-1", provider: Provider | None = None
+    brief: ProductionBrief, *, job_id: str = "job-1", provider: Provider | None = None,
+    world: dict[str, Any] | None = None, world_version: int = 1,
 ) -> tuple[MemoryContext, AssembledNarrative]:
-    """All ten stages in order; Map stages segment by segment (sequential), then their finalize."""
+    """All ten stages in order; Map stages segment by segment (sequential), then their finalize. `world` is the
+    project's world document (as `GET /projects/{id}/world` returns it), read as version `world_version`."""
     from narraforge.pipeline.stages import STAGES
     from narraforge.pipeline.stages.output_processing import assemble
 
-    ctx = MemoryContext(job_id=job_id, brief=brief, provider=provider or OfflineEngine(job_id))
+    ctx = MemoryContext(job_id=job_id, brief=brief, provider=provider or OfflineEngine(job_id), world=world,
+                        world_version=world_version if world is not None else None)
     narrative: AssembledNarrative | None = None
     for stage, spec in STAGES.items():
         ctx.stage, ctx.segment = stage, None

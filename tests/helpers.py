@@ -97,14 +97,8 @@ class HandlerClient:
     ) -> Result:
         import base64
 
-        from narraforge_dev.local.apigw import (
-            LambdaContext,
-            build_event,
-            call_handler,
-            load_handler,
-            match_route,
-            no_route,
-        )
+        from narraforge_dev.local.apigw import build_event, load_handler, match_route, no_route
+        from narraforge_dev.local.lambda_context import LambdaContext, call_handler
 
         parts = urlsplit(url)
         query = parse_qsl(parts.query, keep_blank_values=True)

@@ -1,1 +1,2 @@
-"""The local stack (DESIGN §4): moto for AWS, the real handlers, an API Gateway emulator. Dev only."""
+"""The local stack (README, "How the local stack works"): moto for AWS, the real handlers, an API Gateway
+emulator. Dev only."""

@@ -3,15 +3,12 @@ becomes a proxy event for the owning function's real `handler`, as `sam local st
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import importlib
 import json
 import re
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -26,32 +23,11 @@ from starlette.responses import Response
 from starlette.routing import request_response
 
 from narraforge_dev.local import webapp, websocket
+from narraforge_dev.local.lambda_context import Handler, LambdaContext, call_handler
 from narraforge_dev.local.template import Route, api_routes, resources_of_type
 
 STAGE = "v1"
 TEXT_TYPES = ("text/", "application/json", "application/x-www-form-urlencoded", "application/xml")
-Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
-
-
-@dataclass
-class LambdaContext:
-    """What a Lambda handler receives as `context` (Powertools reads these fields)."""
-
-    function_name: str
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = ""
-    log_group_name: str = ""
-    log_stream_name: str = ""
-    _deadline_ms: float = field(default_factory=lambda: time.time() * 1000 + 29_000)
-
-    def __post_init__(self) -> None:
-        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
-        self.log_group_name = f"/aws/lambda/{self.function_name}"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int(self._deadline_ms - time.time() * 1000))
-
 
 _handlers: dict[str, Handler] = {}
 
@@ -61,15 +37,6 @@ def load_handler(route: Route) -> Handler:
     if key not in _handlers:
         _handlers[key] = getattr(importlib.import_module(route.module), route.handler)
     return _handlers[key]
-
-
-def call_handler(handler: Handler, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Lambda runs handlers on a thread that has an event loop (Mangum relies on it); so do we."""
-    try:
-        asyncio.get_event_loop()
-    except RuntimeError:
-        asyncio.set_event_loop(asyncio.new_event_loop())
-    return handler(event, context)
 
 
 def match_route(method: str, path: str) -> tuple[Route, dict[str, str]] | None:

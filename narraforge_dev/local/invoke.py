@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from narraforge_dev.local import stack
+from narraforge_dev.local.lambda_context import LambdaContext
 from narraforge_dev.local.template import function_module, resources_of_type
 
 DEMO_EMAIL = "demo@example.com"
@@ -32,7 +33,7 @@ def _handler_for(folder: str) -> tuple[str, Any]:
 
 
 def _demo_token() -> str:
-    from narraforge.domain.errors import Conflict
+    from narraforge.errors import Conflict
     from narraforge.services import auth
 
     try:
@@ -117,8 +118,6 @@ def invoke_function(folder: str, event_path: str) -> int:
         if demo_job and event.get("action") == "stage":
             _run_stages_before(event)
         name, handler = _handler_for(folder)
-        from narraforge_dev.local.apigw import LambdaContext
-
         try:
             result = handler(event, LambdaContext(name))
         except Exception as exc:  # shown as Lambda reports an unhandled error, not as a traceback

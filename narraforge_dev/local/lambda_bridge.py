@@ -1,4 +1,5 @@
-"""Runs our real Lambda handlers when moto's Step Functions interpreter invokes them (DESIGN §4).
+"""Runs our real Lambda handlers when moto's Step Functions interpreter invokes them (README, "How the local
+stack works").
 
 moto cannot run function code without Docker. With `{"lambda": {"use_docker": False}}` its Lambda is
 `LambdaSimpleBackend`, whose `invoke` we replace for the functions of template.yaml: the event goes to
@@ -14,6 +15,7 @@ from typing import Any
 
 from moto.awslambda_simple.models import LambdaSimpleBackend
 
+from narraforge_dev.local.lambda_context import LambdaContext
 from narraforge_dev.local.template import function_module, resources_of_type
 
 ACCOUNT_ID = "123456789012"
@@ -42,8 +44,6 @@ def _bridged_invoke(
     handler = _handlers.get(_function_name(function_name))
     if handler is None:
         return _original_invoke(self, function_name, qualifier, body, headers, response_headers)
-    from narraforge_dev.local.apigw import LambdaContext
-
     event = json.loads(body or "{}")
     try:
         result = handler(event, LambdaContext(_function_name(function_name)))

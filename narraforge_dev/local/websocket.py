@@ -25,6 +25,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from narraforge_dev.local.lambda_context import LambdaContext, call_handler
 from narraforge_dev.local.template import function_module, resources_of_type
 
 API_TYPE = "AWS::ApiGatewayV2::Api"
@@ -85,8 +86,6 @@ def management_url(host: str, port: int) -> str:
 
 
 def _invoke(route: SocketRoute, event: dict[str, Any]) -> dict[str, Any]:
-    from narraforge_dev.local.apigw import LambdaContext, call_handler
-
     handler = getattr(importlib.import_module(route.module), route.handler)
     return call_handler(handler, event, LambdaContext(route.function)) or {}
 

@@ -3,6 +3,8 @@ register → project → job → poll → narrative → text, then deletes that 
 
 from __future__ import annotations
 
+import time
+
 import boto3
 
 from tests.e2e.accounts import bearer, new_writer, wait_until_finished
@@ -55,10 +57,15 @@ def test_execution_history_is_readable_with_the_aws_api(http, stack_url):
     state = json.loads(Path(http.state_file).read_text())
     sfn = boto3.client("stepfunctions", endpoint_url=state["moto_url"], region_name="us-east-1",
                        aws_access_key_id="local", aws_secret_access_key="local")
+    # The job is COMPLETED at publication; the execution ends after the world update that follows it.
+    for _ in range(600):
+        if sfn.describe_execution(executionArn=job["execution_arn"])["status"] != "RUNNING":
+            break
+        time.sleep(0.1)
     events = sfn.get_execution_history(executionArn=job["execution_arn"], maxResults=1000)["events"]
     names = [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
     assert names[:2] == ["Prepare", "ResumeFrom"]
-    assert "SegmentGeneration" in names and names[-2:] == ["OutputProcessing", "Done"]
+    assert "SegmentGeneration" in names and names[-3:] == ["OutputProcessing", "WorldUpdate", "Done"]
 
 
 def test_versions_and_concurrent_regenerations_over_http(http, stack_url):

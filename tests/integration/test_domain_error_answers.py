@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from narraforge.api.resolver import HTTP_PROBLEMS
-from narraforge.domain.errors import JobCancelled, RateLimited, Unauthorized
+from narraforge.errors import JobCancelled, RateLimited, Unauthorized
 
 from tests.helpers import error_code, error_detail, register
 

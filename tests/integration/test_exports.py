@@ -179,17 +179,17 @@ def test_txt_and_md_are_utf8_text_with_headings(alice, story):
 
 
 def test_binary_formats_leave_lambda_base64_encoded_and_text_ones_plain(alice, story, monkeypatch):
-    from narraforge_dev.local import apigw
+    from narraforge_dev.local import lambda_context
 
     seen: dict[str, bool] = {}
-    real_call = apigw.call_handler
+    real_call = lambda_context.call_handler
 
     def recording(handler, event, context):
         raw = real_call(handler, event, context)
         seen[event["path"].rsplit("/", 1)[-1]] = raw.get("isBase64Encoded", False)
         return raw
 
-    monkeypatch.setattr(apigw, "call_handler", recording)
+    monkeypatch.setattr(lambda_context, "call_handler", recording)
     for fmt in ("txt", "md", "pdf", "epub", "docx"):
         assert alice.client.get(f"/narratives/{story}/export/{fmt}").status_code == 200
     assert seen == {"txt": False, "md": False, "pdf": True, "epub": True, "docx": True}

@@ -57,7 +57,7 @@ TRACED_OAUTH = """
 import json, sys
 import functions.auth.app
 from narraforge.enums import OAuthProvider
-from narraforge.domain.errors import BadGateway
+from narraforge.errors import BadGateway
 from narraforge.security import oauth
 at_init = "httpx" in sys.modules
 url = "http://127.0.0.1:9/"

@@ -47,7 +47,8 @@ def test_combined_openapi_documents_every_router(api):
 
 
 def test_docs_follow_the_stage_base_path(api):
-    from narraforge_dev.local.apigw import LambdaContext, build_event, call_handler, load_handler, match_route
+    from narraforge_dev.local.apigw import build_event, load_handler, match_route
+    from narraforge_dev.local.lambda_context import LambdaContext, call_handler
 
     route, params = match_route("GET", "/docs")
     event = build_event(route, params, method="GET", path="/docs", stage_path="/v1/docs",

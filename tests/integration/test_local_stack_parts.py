@@ -66,7 +66,7 @@ def test_reconciler_settles_an_aborted_execution(api, monkeypatch):
     event["detail"]["input"] = json.dumps({"job_id": job["id"], "user_id": auth["user"]["id"]})
     event["detail"]["executionArn"] = job["execution_arn"]
 
-    from narraforge_dev.local.apigw import LambdaContext
+    from narraforge_dev.local.lambda_context import LambdaContext
 
     assert user.get("/auth/me").json()["monthly_generations_used"] == 1
     assert reconcile(event, LambdaContext("ReconcilerFunction")) == {"settled": True}
@@ -131,7 +131,8 @@ def test_moto_dynamodb_transactions_are_isolated_under_threads(aws):
                                               if '"httpMethod"' in p.read_text()))
 def test_every_sample_api_event_is_served_by_its_function(api, event_file):
     """The events/ samples (for `make invoke` and `sam local invoke`) route to the function of their folder."""
-    from narraforge_dev.local.apigw import LambdaContext, call_handler, load_handler, match_route
+    from narraforge_dev.local.apigw import load_handler, match_route
+    from narraforge_dev.local.lambda_context import LambdaContext, call_handler
 
     token = register(api)["access_token"]
     event = json.loads((REPO / event_file).read_text().replace("{{access_token}}", token))

@@ -13,7 +13,7 @@ from narraforge.data.models import ConnectionItem, SubscriptionItem
 from pynamodb.exceptions import DoesNotExist
 
 from functions.realtime.app import handler
-from narraforge_dev.local.apigw import LambdaContext
+from narraforge_dev.local.lambda_context import LambdaContext
 from tests.helpers import writer_with_project
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import botocore.client
 
-from narraforge_dev.local.apigw import LambdaContext
+from narraforge_dev.local.lambda_context import LambdaContext
 from narraforge_dev.local.template import function_module, resources_of_type
 from tests.helpers import job_never_started
 

@@ -8,8 +8,8 @@ from dataclasses import replace
 import pytest
 from narraforge.data import keys
 from narraforge.data.models import CheckpointItem
-from narraforge.domain.errors import ValidationFailed
 from narraforge.enums import Stage
+from narraforge.errors import ValidationFailed
 from narraforge.llm.base import LlmThrottled
 from narraforge.pipeline import stages as stage_registry
 

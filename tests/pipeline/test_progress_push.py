@@ -58,7 +58,7 @@ def management(monkeypatch) -> Iterator[FakeManagementApi]:
 def connect_and_subscribe(token: str, connection_id: str, job_id: str) -> dict:
     """Through the realtime function's real handler, as API Gateway would call it."""
     from functions.realtime.app import handler
-    from narraforge_dev.local.apigw import LambdaContext
+    from narraforge_dev.local.lambda_context import LambdaContext
 
     def event(route: str, **extra) -> dict:
         return {"requestContext": {"routeKey": route, "connectionId": connection_id}, **extra}

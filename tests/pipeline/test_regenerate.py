@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from narraforge.data import keys
 from narraforge.data.models import CheckpointItem
-from narraforge.domain.errors import ValidationFailed
+from narraforge.errors import ValidationFailed
 
 from tests.helpers import wait_for_execution
 from tests.pipeline.conftest import short_brief

@@ -9,9 +9,9 @@ import json
 from pathlib import Path
 
 import pytest
+from narraforge import errors as domain_errors
 from narraforge.api.resolver import HTTP_PROBLEMS, resolve
-from narraforge.domain import errors as domain_errors
-from narraforge.domain.errors import DomainError, JobStopped, LimitExceeded, ValidationFailed
+from narraforge.errors import DomainError, JobStopped, LimitExceeded, ValidationFailed
 from narraforge.llm import base as llm_base
 from narraforge.llm.base import LlmRefused, ProviderError
 from narraforge.pipeline import handler
@@ -48,7 +48,9 @@ def test_the_api_answers_the_same_statuses_and_codes_as_before():
         "Unauthorized": (401, "unauthorized"), "Forbidden": (403, "forbidden"),
         "LimitExceeded": (403, "limit_exceeded"), "NotFound": (404, "not_found"), "Conflict": (409, "conflict"),
         "RateLimited": (429, "rate_limited"), "ServiceUnavailable": (503, "service_unavailable"),
-        "BadGateway": (502, "bad_gateway"),
+        "BadGateway": (502, "bad_gateway"), "PreconditionFailed": (412, "precondition_failed"),
+        "PreconditionRequired": (428, "precondition_required"),
+        "UnsupportedMediaType": (415, "unsupported_media_type"),
     }
     assert resolve(LimitExceeded("x")).code == "limit_exceeded"  # its own, not Forbidden's
 

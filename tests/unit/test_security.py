@@ -12,7 +12,7 @@ import bcrypt
 import jwt
 import pytest
 from narraforge.config import reset_settings
-from narraforge.domain.errors import InvalidInput, Unauthorized
+from narraforge.errors import InvalidInput, Unauthorized
 from narraforge.security import cursors, passwords, tokens
 
 

@@ -259,7 +259,7 @@ class SmallWriter(WeakModel):
             text = " ".join(f"{name} spoke of the forbidden magic at last, and the tower answered {name} {i}."
                             for i in range(40) for name in cast)
         else:  # a long draft that runs past its target, with no one in it
-            text = "Title: The Tower\nGenre: Fantasy\n\nOutline:\n" + " ".join(
+            text = "Title: The Tower\nGenre: Fantasy\n\nOutline:\n" + BRIEF_SUBJECT + ". " + " ".join(
                 f"The wind rose over the old tower for the {i}th time." for i in range(150))
         return Completion(text, Usage(100, 100), "SmolLM2-135M-Instruct", "stop", {"engine": "openai"})
 
@@ -343,3 +343,30 @@ def test_a_small_model_brings_in_each_missing_character_with_a_continuation_of_i
 def test_a_small_models_echoes_of_its_prompt_are_not_story(echo):
     story = "Rafael crossed the yard.\nThe story of the tower was old, and everyone had heard it."
     assert strip_scaffolding(f"{echo}\n{story}") == story
+
+
+class OffSubject(OneAtATime):
+    """A small model that writes about something else until it is told the subject's words."""
+
+    def complete(self, messages: list[Message], **kw: Any) -> Completion:
+        reply = super().complete(messages, **kw)
+        asked = re.search(r"Use the words: ([\w, ]+)\.", messages[-1].content)
+        if kw.get("json_schema") is None and messages[-1].content.startswith("Write the opening"):
+            text = " ".join(f"The wind rose over the old tower for the {i}th time." for i in range(150))
+            return Completion(text, reply.usage, reply.model, "stop", {})
+        if kw.get("json_schema") is not None or asked is None:
+            return reply
+        told = asked.group(1).split(", ")
+        text = " ".join(f"At last the {word} was plain to everyone in the yard, sentence {i}." for i in range(8)
+                        for word in told)
+        return Completion(text, reply.usage, reply.model, "stop", {})
+
+
+def test_a_small_models_opening_that_drifts_off_the_subject_is_brought_back_to_it(monkeypatch):
+    monkeypatch.setenv("NARRAFORGE_SMALL_MODEL", "1")
+    model = OffSubject("drift")
+    ctx, _ = run_pipeline(brief(target_length=600), job_id="drift", provider=model)
+    asks = [m[-1].content for m in model.asked("prose") if "Now show this happening" in m[-1].content]
+    assert len(asks) == 1 and BRIEF_SUBJECT in asks[0]  # once, first
+    text = ctx.segment_output(Stage.SEGMENT_GENERATION, 0)["text"].casefold()
+    assert all(word in text for word in ("wizard", "apprentice", "forbidden", "magic"))

@@ -6,7 +6,7 @@ export interface BriefField {
   name: string;
   label: string;
   description?: string;
-  kind: "enum" | "integer" | "text" | "textarea";
+  kind: "enum" | "integer" | "text" | "textarea" | "list";
   required: boolean;
   options: string[];
   minimum?: number;
@@ -30,6 +30,7 @@ const LABELS: Record<string, string> = {
   pov: "Point of view",
   language: "Language",
   title: "Title (optional)",
+  featured_characters: "Featured characters (optional, comma-separated)",
 };
 
 function resolve(doc: OpenApi, schema: Schema): Schema {
@@ -63,6 +64,8 @@ export function briefFields(doc: OpenApi): BriefField[] {
     const maxLength = schema.maxLength as number | undefined;
     const kind: BriefField["kind"] = options.length
       ? "enum"
+      : schema.type === "array"
+        ? "list"
       : schema.type === "integer"
         ? "integer"
         : (maxLength ?? 0) > 300

@@ -58,7 +58,8 @@ class Settings(BaseModel):
     llm_timeout_seconds: float = Field(120.0, alias="LLM_TIMEOUT_SECONDS")
     job_cost_cap_usd: float = Field(25.0, alias="JOB_COST_CAP_USD")
 
-    # Fixed-window rate limits per minute (DESIGN §9); API Gateway stage throttling applies on top.
+    # Fixed-window rate limits per minute (README, "Account, usage and limits"); API Gateway stage throttling
+    # applies on top.
     rate_limit_auth_per_minute: int = Field(10, ge=1, alias="RATE_LIMIT_AUTH_PER_MINUTE")
     rate_limit_generation_per_minute: int = Field(10, ge=1, alias="RATE_LIMIT_GENERATION_PER_MINUTE")
     rate_limit_default_per_minute: int = Field(120, ge=1, alias="RATE_LIMIT_DEFAULT_PER_MINUTE")
@@ -66,7 +67,7 @@ class Settings(BaseModel):
     rate_limit_login_per_ip_per_minute: int = Field(30, ge=1, alias="RATE_LIMIT_LOGIN_PER_IP_PER_MINUTE")
     rate_limit_register_per_ip_per_hour: int = Field(20, ge=1, alias="RATE_LIMIT_REGISTER_PER_IP_PER_HOUR")
 
-    # OAuth (DESIGN §9). A provider is usable once its client id, its secret (value or SSM parameter)
+    # OAuth (README, "OAuth"). A provider is usable once its client id, its secret (value or SSM parameter)
     # and the redirect base are set; the endpoint defaults are the real providers'.
     oauth_redirect_base_url: str | None = Field(None, alias="OAUTH_REDIRECT_BASE_URL")
     # The redirect URI sent to providers, with `{provider}` in it (e.g. the Studio's callback page,

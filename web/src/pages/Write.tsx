@@ -127,11 +127,15 @@ export function Write() {
 
   const project = projects?.find((p) => p.id === projectId);
 
-  const briefOf = (fields: BriefField[]): Record<string, string | number> => {
-    const brief: Record<string, string | number> = {};
+  const briefOf = (fields: BriefField[]): Record<string, string | number | string[]> => {
+    const brief: Record<string, string | number | string[]> = {};
     for (const field of fields) {
       const value = values[field.name]?.trim() ?? "";
-      if (value === "" && !field.required && (field.kind === "enum" || field.name === "title")) continue;
+      if (value === "" && !field.required && (field.kind === "enum" || field.kind === "list" || field.name === "title")) continue;
+      if (field.kind === "list") {
+        brief[field.name] = value.split(",").map((item) => item.trim()).filter(Boolean);
+        continue;
+      }
       brief[field.name] = field.kind === "integer" && value !== "" && !Number.isNaN(Number(value)) ? Number(value) : value;
     }
     return brief;

@@ -48,7 +48,7 @@ COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
 ANY_PORT = ":*"
 # What a browser may send cross-origin; API Gateway's preflight (template.yaml, Api.Cors) allows the same.
 CORS_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-CORS_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"]
+CORS_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID", "If-Match", "If-None-Match"]
 
 
 def cors_origin_regex(origins: list[str]) -> str | None:
@@ -84,7 +84,7 @@ def create_app(routers: Iterable[APIRouter]) -> FastAPI:
             allow_origin_regex=cors_origin_regex(origins),
             allow_methods=CORS_METHODS,
             allow_headers=CORS_HEADERS,
-            expose_headers=["X-Request-ID", "Retry-After", "RateLimit", "RateLimit-Policy"],
+            expose_headers=["X-Request-ID", "Retry-After", "RateLimit", "RateLimit-Policy", "ETag", "Location"],
             max_age=600,
         )
     app.add_middleware(RequestContextMiddleware, collections=collection_paths(routers))

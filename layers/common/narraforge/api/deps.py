@@ -11,7 +11,7 @@ from fastapi import Depends, Path, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from narraforge.config import get_settings
-from narraforge.domain.errors import Unauthorized
+from narraforge.errors import Unauthorized
 from narraforge.security import rate_limits
 from narraforge.services.identity import CurrentUser, authenticate
 

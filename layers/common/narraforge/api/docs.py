@@ -18,13 +18,14 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from narraforge import __version__
 from narraforge.api.app_factory import API_DESCRIPTION, API_TITLE, ERROR_SCHEMA_REF
-from narraforge.domain.errors import NotFound
+from narraforge.errors import NotFound
 from narraforge.schemas.common import ErrorResponse
 
 # Every router module of the product; the combined spec documents them all.
 ROUTER_MODULES = (
     "narraforge.api.routers.auth",
     "narraforge.api.routers.projects",
+    "narraforge.api.routers.worlds",
     "narraforge.api.routers.jobs",
     "narraforge.api.routers.narratives",
     "narraforge.api.routers.usage",

@@ -14,7 +14,7 @@ from starlette.routing import Match, Route
 from narraforge.api.middleware import security_headers
 from narraforge.api.problems import PROBLEM_MEDIA_TYPE, problem_body
 from narraforge.api.resolver import ANSWERED, headers_of, resolve
-from narraforge.domain.errors import DomainError
+from narraforge.errors import DomainError
 from narraforge.observability import logger
 
 _HTTP_CODES = {

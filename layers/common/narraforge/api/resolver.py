@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from narraforge.domain.errors import (
+from narraforge.errors import (
     BadGateway,
     BadRequest,
     Conflict,
@@ -18,9 +18,12 @@ from narraforge.domain.errors import (
     InvalidInput,
     LimitExceeded,
     NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
     RateLimited,
     ServiceUnavailable,
     Unauthorized,
+    UnsupportedMediaType,
 )
 
 
@@ -36,7 +39,10 @@ HTTP_PROBLEMS: dict[type[DomainError], HttpProblem] = {
     LimitExceeded: HttpProblem(403, "limit_exceeded"),
     NotFound: HttpProblem(404, "not_found"),
     Conflict: HttpProblem(409, "conflict"),
+    PreconditionFailed: HttpProblem(412, "precondition_failed"),
+    UnsupportedMediaType: HttpProblem(415, "unsupported_media_type"),
     InvalidInput: HttpProblem(422, "validation_error"),
+    PreconditionRequired: HttpProblem(428, "precondition_required"),
     RateLimited: HttpProblem(429, "rate_limited"),
     BadGateway: HttpProblem(502, "bad_gateway"),
     ServiceUnavailable: HttpProblem(503, "service_unavailable"),

@@ -1,4 +1,4 @@
-"""Route registration helpers for what the reference web client sends (DESIGN §6)."""
+"""Route registration helpers for what existing web clients send (README, "API conventions")."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from narraforge.api.resolver import ANSWERED, resolve
 from narraforge.domain import push
-from narraforge.domain.errors import BadRequest, DomainError, InvalidInput
+from narraforge.errors import BadRequest, DomainError, InvalidInput
 from narraforge.observability import logger
 from narraforge.schemas.realtime import ErrorMessage, SubscribeMessage
 from narraforge.services import realtime

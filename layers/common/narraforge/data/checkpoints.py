@@ -11,6 +11,8 @@ from pynamodb.exceptions import DoesNotExist
 from narraforge.data import keys
 from narraforge.data.models import CheckpointItem
 
+Checkpoint = CheckpointItem  # the record this repository hands out
+
 
 def exists(job_id: str, sk: str) -> bool:
     try:
@@ -50,6 +52,8 @@ def count_segments(job_id: str, stage_number: int) -> int:
     return CheckpointItem.count(keys.job_pk(job_id), CheckpointItem.sk.startswith(keys.segment_prefix(stage_number)))
 
 
-def save_copied(job_id: str, sk: str, *, stage: str, segment: int | None, s3_key: str) -> None:
-    """The checkpoint of an output taken over from another job: it bills nothing (no tokens, no calls)."""
+def save_copied(job_id: str, stage_number: int, *, stage: str, segment: int | None, s3_key: str) -> None:
+    """The checkpoint of an output taken over from another job (of the stage, or of its Map segment
+    `segment`): it bills nothing (no tokens, no calls)."""
+    sk = keys.stage_sk(stage_number) if segment is None else keys.segment_sk(stage_number, int(segment))
     CheckpointItem(keys.job_pk(job_id), sk, job_id=job_id, stage=stage, segment=segment, s3_key=s3_key).save()

@@ -1,4 +1,4 @@
-"""Key patterns of the single table (DESIGN §5). Every pk/sk string is built here and nowhere else."""
+"""Key patterns of the single table (ARCHITECTURE.md, "Storage"). Every pk/sk string is built here and nowhere else."""
 
 from __future__ import annotations
 
@@ -132,8 +132,16 @@ def month_key(when: datetime | None = None) -> str:
     return (when or datetime.now(UTC)).strftime("%Y-%m")
 
 
+USAGE_PREFIX = "USAGE#"
+
+
 def usage_sk(month: str) -> str:
-    return f"USAGE#{month}"
+    return f"{USAGE_PREFIX}{month}"
+
+
+def bill_sk(stage_number: int) -> str:
+    """One stage's bill, in its job's partition (JOB#id)."""
+    return f"BILL#{stage_number:02d}"
 
 
 def usage_log_pk(user_id: str, month: str) -> str:
@@ -170,6 +178,24 @@ def job_subscribers_pk(job_id: str) -> str:
 
 def subscription_sk(connection_id: str) -> str:
     return f"CONN#{connection_id}"
+
+def world_pk(project_id: str) -> str:
+    """Partition of a project's world: its head (WORLD) and one item per version (WORLD#V000001...)."""
+    return f"{PROJECT_PREFIX}{project_id}"
+
+
+WORLD_SK = "WORLD"
+WORLD_VERSION_PREFIX = "WORLD#V"
+
+
+def world_version_sk(number: int) -> str:
+    return f"{WORLD_VERSION_PREFIX}{number:06d}"
+
+
+def world_update_sk(job_id: str) -> str:
+    """In the world's partition: a job's story merged into it (pipeline/world_update.py)."""
+    return f"WORLD#JOB#{job_id}"
+
 
 STATS_PK = "STATS"
 STATS_SK = "GLOBAL"

@@ -1,4 +1,4 @@
-"""Entities of the single table (DESIGN §5). Keys come from `keys`; nothing here knows HTTP."""
+"""Entities of the single table (ARCHITECTURE.md, "Storage"). Keys come from `keys`; nothing here knows HTTP."""
 
 from __future__ import annotations
 
@@ -212,6 +212,8 @@ class JobItem(BaseItem, discriminator="job"):
     parent_version = NumberAttribute(null=True)
     instructions = UnicodeAttribute(null=True)
     source_job_id = UnicodeAttribute(null=True)
+    # The project's world version this job reads, pinned by its first Prepare (0: the project had no world).
+    world_version = NumberAttribute(null=True)
     started_at = UTCDateTimeAttribute(null=True)
     completed_at = UTCDateTimeAttribute(null=True)
     created_at = UTCDateTimeAttribute(default=utcnow)
@@ -250,7 +252,7 @@ class StageBillItem(BaseItem, discriminator="stage_bill"):
 
     @classmethod
     def key(cls, job_id: str, stage_number: int) -> tuple[str, str]:
-        return keys.job_pk(job_id), f"BILL#{stage_number:02d}"
+        return keys.job_pk(job_id), keys.bill_sk(stage_number)
 
 
 class IdempotencyItem(BaseItem, discriminator="idempotency"):
@@ -355,3 +357,60 @@ class RateWindowItem(BaseItem, discriminator="rate_window"):
     """Requests counted in one fixed window for one subject; expires by TTL after the window."""
 
     count = NumberAttribute(default=0)
+
+
+class WorldItem(BaseItem, discriminator="world"):
+    """A project's world head: the pointer to its current version (the JSON document lives in S3). Moved
+    only by a conditional write on `version`, so two writers based on the same version cannot both land."""
+
+    project_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    version = NumberAttribute()
+    s3_key = UnicodeAttribute()
+    s3_version_id = UnicodeAttribute(null=True)  # the S3 object version read back (null only if unversioned)
+    entry_counts = JSONAttribute(default=dict)
+    size_bytes = NumberAttribute(default=0)
+    updated_by = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute(default=utcnow)
+    updated_at = UTCDateTimeAttribute(default=utcnow)
+
+    @classmethod
+    def key(cls, project_id: str) -> tuple[str, str]:
+        return keys.world_pk(project_id), keys.WORLD_SK
+
+
+class WorldVersionItem(BaseItem, discriminator="world_version"):
+    """One version of a project's world, written in the same transaction as the head that points at it."""
+
+    project_id = UnicodeAttribute()
+    number = NumberAttribute()
+    s3_key = UnicodeAttribute()
+    s3_version_id = UnicodeAttribute(null=True)
+    entry_counts = JSONAttribute(default=dict)
+    size_bytes = NumberAttribute(default=0)
+    updated_by = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute(default=utcnow)
+
+    @classmethod
+    def key(cls, project_id: str, number: int) -> tuple[str, str]:
+        return keys.world_pk(project_id), keys.world_version_sk(number)
+
+
+class WorldUpdateItem(BaseItem, discriminator="world_update"):
+    """A job's world update done (PROJECT#id / WORLD#JOB#<job id>), written in the transaction that moves the
+    world's head to the version it made: a retried or resumed job finds it and never applies its story twice.
+    It lives and goes with the world.
+    `outcome` is what the narrative reports (its world version, what changed, the conflicts with locked
+    entries), kept so a retry can report it again."""
+
+    job_id = UnicodeAttribute()
+    project_id = UnicodeAttribute()
+    narrative_id = UnicodeAttribute()
+    narrative_version = NumberAttribute()
+    world_version = NumberAttribute(null=True)
+    outcome = JSONAttribute(default=dict)
+    completed_at = UTCDateTimeAttribute(default=utcnow)
+
+    @classmethod
+    def key(cls, project_id: str, job_id: str) -> tuple[str, str]:
+        return keys.world_pk(project_id), keys.world_update_sk(job_id)

@@ -1,4 +1,5 @@
-"""The S3 store: deterministic keys (DESIGN §5) and JSON/text helpers. Items in DynamoDB hold these keys."""
+"""The S3 store: deterministic keys (ARCHITECTURE.md, "Storage") and JSON/text helpers. Items in DynamoDB hold
+these keys."""
 
 from __future__ import annotations
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Iterable
 from types import TracebackType
 from typing import Any
 
@@ -48,7 +49,12 @@ def failed_conditions(error: TransactWriteError) -> list[int]:
 class Transaction:
     def __init__(self) -> None:
         self._tx = TransactWrite(connection=connection())
-        self._names: dict[str, list[str]] = {"delete": [], "put": [], "update": []}
+        self._names: dict[str, list[str]] = {"check": [], "delete": [], "put": [], "update": []}
+
+    def check(self, name: str, model_cls: type[Model], key: tuple[str, str], condition: Condition) -> None:
+        """A condition on an item the transaction does not write (the parent it writes under, say)."""
+        self._names["check"].append(name)
+        self._tx.condition_check(model_cls, *key, condition=condition)
 
     def delete(self, name: str, model: Model, condition: Condition | None = None) -> None:
         self._names["delete"].append(name)
@@ -63,7 +69,7 @@ class Transaction:
         self._tx.update(model, actions=actions, condition=condition)
 
     def failed(self, error: TransactWriteError) -> set[str]:
-        order = self._names["delete"] + self._names["put"] + self._names["update"]
+        order = self._names["check"] + self._names["delete"] + self._names["put"] + self._names["update"]
         return {order[i] for i in failed_conditions(error) if i < len(order)}
 
     def __enter__(self) -> Transaction:
@@ -82,3 +88,10 @@ class Transaction:
                     raise
                 time.sleep(random.uniform(0, 0.025 * 2**attempt))  # full jitter
         return None
+
+
+def delete_all(items: Iterable[Model]) -> None:
+    """Deletes the items in batches (BatchWriteItem, no conditions): what hangs under a deleted parent."""
+    with BaseItem.batch_write() as batch:
+        for item in items:
+            batch.delete(item)

@@ -7,11 +7,15 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Protocol
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import TransactWriteError
 
-from narraforge.data import checkpoints, keys
-from narraforge.data.models import CheckpointItem, JobItem, StageBillItem, UsageItem, UsageLogItem
+from narraforge.data import checkpoints
+from narraforge.data import jobs as jobs_repo
+from narraforge.data import usage as usage_repo
+from narraforge.data.checkpoints import Checkpoint
+from narraforge.data.jobs import Job
 from narraforge.data.transactions import Transaction
+from narraforge.data.usage import UsageLog
 from narraforge.domain.quotas import current_month
 from narraforge.enums import JobStatus, Stage
 from narraforge.schemas.jobs import StageUsage
@@ -34,7 +38,7 @@ MAX_RACES = 10
 ENDED = (JobStatus.COMPLETED.value, JobStatus.FAILED.value, JobStatus.CANCELLED.value)
 
 
-def bill_call(job: JobItem, stage: Stage, usage: CallUsage, cost: float, *, priced: bool = True) -> None:
+def bill_call(job: Job, stage: Stage, usage: CallUsage, cost: float, *, priced: bool = True) -> None:
     """Bills one paid model call in one transaction: the job head, the stage's counters and the month's
     cost usage — whatever the job's state, since the provider was paid even if the job was cancelled
     meanwhile. The first billed drafting call (segment_generation) marks the job so that it keeps its
@@ -45,41 +49,23 @@ def bill_call(job: JobItem, stage: Stage, usage: CallUsage, cost: float, *, pric
     running, held = True, True  # what the job is expected to be; re-read when a condition says otherwise
     for _ in range(MAX_RACES):
         retake = drafting and not held
-        job_actions = [JobItem.tokens_used.add(usage.total_tokens), JobItem.actual_cost_usd.add(cost),
-                       JobItem.llm_calls.add(1)]
-        if not priced:
-            job_actions.append(JobItem.unpriced_calls.add(1))
-        condition = JobItem.pk.exists()
-        if running:
-            condition &= JobItem.status == JobStatus.RUNNING.value
-        if drafting:
-            job_actions.append(JobItem.drafting_billed.set(True))
-            condition &= JobItem.quota_held == held
-            if retake:
-                job_actions.append(JobItem.quota_held.set(True))
         month = current_month()
-        cost_actions = [UsageItem.cost_used_usd.add(cost), UsageItem.tag()]
         tx = Transaction()
         try:
             with tx:
-                tx.update("job", job, actions=job_actions, condition=condition)
-                tx.update("stage", StageBillItem(*StageBillItem.key(job.job_id, stage.number)), actions=[
-                    StageBillItem.job_id.set(job.job_id), StageBillItem.stage.set(stage.value),
-                    StageBillItem.llm_calls.add(1), StageBillItem.prompt_tokens.add(usage.prompt_tokens),
-                    StageBillItem.completion_tokens.add(usage.completion_tokens),
-                    StageBillItem.cost_usd.add(cost), StageBillItem.tag()])
+                jobs_repo.bill(tx, job, tokens=usage.total_tokens, cost=cost, priced=priced,
+                               while_status=JobStatus.RUNNING.value if running else None, drafting=drafting,
+                               held=held, retake=retake)
+                usage_repo.bill_stage(tx, job.job_id, stage.number, stage.value, prompt_tokens=usage.prompt_tokens,
+                                      completion_tokens=usage.completion_tokens, cost=cost)
                 if retake and job.usage_month != month:
-                    tx.update("generation", UsageItem(*UsageItem.key(job.user_id, job.usage_month)),
-                              actions=[UsageItem.generations_used.add(1), UsageItem.tag()])
-                elif retake:
-                    cost_actions.append(UsageItem.generations_used.add(1))
-                tx.update("month", UsageItem(*UsageItem.key(job.user_id, month)), actions=cost_actions)
+                    usage_repo.take_generation(tx, job.user_id, job.usage_month)
+                usage_repo.add_cost(tx, job.user_id, month, cost, generation=retake and job.usage_month == month)
         except TransactWriteError as exc:
             if "job" not in tx.failed(exc):
                 raise
-            try:
-                head = JobItem.get(job.pk, job.sk, consistent_read=True)
-            except DoesNotExist:
+            head = jobs_repo.reread(job)
+            if head is None:
                 return  # the job was deleted with its account or project: nobody left to bill
             running, held = head.status == JobStatus.RUNNING.value, bool(head.quota_held)
             continue
@@ -93,9 +79,8 @@ def stage_usage(job_id: str) -> list[StageUsage]:
     """Per stage, in pipeline order: what it was billed (every paid call, its Map segments' included)
     and, once its work is checkpointed, how long that work took (the stage and its segments) and when it
     finished. A job billed before per-stage bills existed falls back to its checkpoints' counts."""
-    pk = keys.job_pk(job_id)
-    bills = {bill.stage: bill for bill in StageBillItem.query(pk, consistent_read=True)}
-    done: dict[str, CheckpointItem] = {}
+    bills = usage_repo.stage_bills(job_id)
+    done: dict[str, Checkpoint] = {}
     counted: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for row in checkpoints.of_job(job_id):
         if row.segment is None:
@@ -120,23 +105,16 @@ def stage_usage(job_id: str) -> list[StageUsage]:
     return result
 
 
-def log_item(job: JobItem, status: JobStatus, narrative_id: str | None = None) -> UsageLogItem:
+def log_item(job: Job, status: JobStatus, narrative_id: str | None = None) -> UsageLog:
     """The usage log entry of a job that ended with `status`: its totals (from the head as read) and
     its per-stage usage."""
     stages = {s.stage: {"tokens": s.prompt_tokens + s.completion_tokens, "cost_usd": s.cost_usd,
                         "llm_calls": s.llm_calls} for s in stage_usage(job.job_id)}
-    return UsageLogItem(keys.usage_log_pk(job.user_id, job.usage_month), job.job_id, job_id=job.job_id,
-                        narrative_id=narrative_id, status=status.value, llm_calls=int(job.llm_calls or 0),
-                        unpriced_calls=int(job.unpriced_calls or 0),
-                        tokens_used=int(job.tokens_used or 0),
-                        cost_usd=round(float(job.actual_cost_usd or 0), 8), stages=stages)
+    return usage_repo.log_entry(job, status.value, narrative_id, stages)
 
 
-def refresh_log(job: JobItem) -> None:
+def refresh_log(job: Job) -> None:
     """Rewrites an ended job's log entry from its current bill (a call billed after it ended)."""
-    try:
-        head = JobItem.get(job.pk, job.sk, consistent_read=True)
-    except DoesNotExist:
-        return
-    if head.status in ENDED:
-        log_item(head, JobStatus(head.status), head.narrative_id).save()
+    head = jobs_repo.reread(job)
+    if head is not None and head.status in ENDED:
+        usage_repo.save_log(log_item(head, JobStatus(head.status), head.narrative_id))

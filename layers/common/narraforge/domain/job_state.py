@@ -1,6 +1,6 @@
-"""Job status changes: one conditional update that moves `status` and `gsi2pk` (the user + status index key)
-together and names the states it may leave; and the job's status as people see it (`GET /jobs/{id}/status`, the
-WebSocket messages). Shared by the API (cancel, resume) and the pipeline."""
+"""Job states: which are active and resumable, status changes named in JobStatus (the jobs repository builds the
+one conditional update that moves `status` and its index key together), and the job's status as people see it
+(`GET /jobs/{id}/status`, the WebSocket messages). Shared by the API (cancel, resume) and the pipeline."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ from collections.abc import Iterable
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
-from narraforge.data import keys
-from narraforge.data.base import utcnow
-from narraforge.data.models import JobItem
+from narraforge.data import jobs as jobs_repo
+from narraforge.data.jobs import Job
 from narraforge.enums import JobStatus
 from narraforge.schemas.jobs import JobStatusResponse
 
@@ -21,19 +20,18 @@ ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
 
 def status_actions(user_id: str, to: JobStatus, *, touch: bool = True) -> list[Action]:
     """`touch=False` when the same update already sets `updated_at`."""
-    actions = [JobItem.status.set(to.value), JobItem.gsi2pk.set(keys.job_status_gsi2pk(user_id, to.value))]
-    return [*actions, JobItem.updated_at.set(utcnow())] if touch else actions
+    return jobs_repo.status_actions(user_id, to.value, touch=touch)
 
 
 def status_in(allowed: Iterable[JobStatus]) -> Condition:
-    return JobItem.status.is_in(*[s.value for s in allowed])
+    return jobs_repo.status_in(s.value for s in allowed)
 
 
-def can_resume(job: JobItem) -> bool:
+def can_resume(job: Job) -> bool:
     return JobStatus(job.status) in RESUMABLE and not job.narrative_id
 
 
-def costs_of(job: JobItem) -> dict[str, float | None]:
+def costs_of(job: Job) -> dict[str, float | None]:
     """Estimate and spend as shown to people: unknown (None), never 0, when a model without a known price
     was left out of the estimate or was called (those calls count 0 toward caps and quotas)."""
     return {"estimated_cost_usd": round(float(job.estimated_cost_usd), 6) if job.estimate_known is not False
@@ -41,7 +39,7 @@ def costs_of(job: JobItem) -> dict[str, float | None]:
             "actual_cost_usd": None if int(job.unpriced_calls or 0) else round(float(job.actual_cost_usd), 6)}
 
 
-def to_status(job: JobItem) -> JobStatusResponse:
+def to_status(job: Job) -> JobStatusResponse:
     return JobStatusResponse(
         id=job.job_id, status=JobStatus(job.status), current_stage=job.current_stage,
         completed_stages=list(job.completed_stages or []),

@@ -17,11 +17,12 @@ from typing import Any
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from pynamodb.exceptions import DoesNotExist, PynamoDBException
+from pynamodb.exceptions import PynamoDBException
 
 from narraforge.config import get_settings
-from narraforge.data import keys
-from narraforge.data.models import ConnectionItem, JobItem, SubscriptionItem
+from narraforge.data import connections
+from narraforge.data.connections import Subscription
+from narraforge.data.jobs import Job
 from narraforge.domain.job_state import to_status
 from narraforge.observability import logger
 from narraforge.schemas.realtime import ProgressMessage
@@ -53,7 +54,7 @@ def notify(job_id: str, build: Callable[[], dict[str, Any]]) -> int:
     if not endpoint:
         return 0
     try:
-        subscribers = list(SubscriptionItem.query(keys.job_subscribers_pk(job_id), limit=MAX_SUBSCRIBERS))
+        subscribers = connections.subscribers(job_id, limit=MAX_SUBSCRIBERS)
         if not subscribers:
             return 0
         data = json.dumps(build(), separators=(",", ":"), default=str).encode()
@@ -63,7 +64,7 @@ def notify(job_id: str, build: Callable[[], dict[str, Any]]) -> int:
     return sum(_post(endpoint, subscriber, data) for subscriber in subscribers)
 
 
-def _post(endpoint: str, subscriber: SubscriptionItem, data: bytes) -> bool:
+def _post(endpoint: str, subscriber: Subscription, data: bytes) -> bool:
     connection_id = subscriber.connection_id
     try:
         _client(endpoint).post_to_connection(ConnectionId=connection_id, Data=data)
@@ -90,19 +91,10 @@ def _forget_quietly(connection_id: str, job_id: str) -> None:
 
 def forget(connection_id: str, *, also_job: str | None = None) -> None:
     """Deletes a connection and every subscription it holds (`$disconnect`, or API Gateway said it is gone)."""
-    jobs = {also_job} if also_job else set()
-    try:
-        connection = ConnectionItem.get(*ConnectionItem.key(connection_id), consistent_read=True)
-        jobs |= set(connection.jobs or ())
-    except DoesNotExist:
-        connection = None
-    for job_id in jobs:
-        SubscriptionItem(*SubscriptionItem.key(job_id, connection_id)).delete()
-    if connection is not None:
-        connection.delete()
+    connections.delete_with_subscriptions(connection_id, also_job=also_job)
 
 
-def progress_message(job: JobItem, event: str, *, stage: str | None = None, segment: int | None = None,
+def progress_message(job: Job, event: str, *, stage: str | None = None, segment: int | None = None,
                      finished_at: int | None = None) -> dict[str, Any]:
     """A ProgressMessage from the job head as it is now (what `GET /jobs/{id}/status` answers)."""
     return ProgressMessage(event=event, job_id=job.job_id, stage=stage, segment=segment, finished_at=finished_at,

@@ -1,1 +1,1 @@
-"""LLM providers behind one interface (DESIGN §8): the OpenAI SDK, and the offline engine."""
+"""LLM providers behind one interface (README, "Using a real model"): the OpenAI SDK, and the offline engine."""

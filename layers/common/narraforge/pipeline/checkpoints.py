@@ -13,9 +13,9 @@ from narraforge.data import checkpoints, keys
 from narraforge.data.base import utcnow
 from narraforge.data.models import CheckpointItem, JobItem
 from narraforge.data.transactions import Transaction
-from narraforge.domain.errors import JobCancelled
 from narraforge.domain.stages import STAGE_WEIGHTS, progress_through
 from narraforge.enums import JobStatus, Stage
+from narraforge.errors import JobCancelled
 from narraforge.observability import logger
 from narraforge.pipeline.job_context import JobStageContext, segment_count
 

@@ -26,6 +26,7 @@ class StageContext(Protocol):
     stage: Stage
     segment: int | None  # the Map item index for segment stages, else None
     instructions: str | None  # extra instructions of a regeneration, if any
+    world_version: int | None  # the project's world version pinned when the job started (None or 0: none)
 
     def output_of(self, stage: Stage) -> dict[str, Any]:
         """The stored output of an earlier, completed stage."""
@@ -37,6 +38,10 @@ class StageContext(Protocol):
 
     def segment_outputs(self, stage: Stage) -> list[dict[str, Any]]:
         """Every segment's output of a completed Map stage, in index order."""
+        ...
+
+    def world_document(self, version: int) -> dict[str, Any]:
+        """Version `version` of the project's world, as stored (pipeline/world_context.py selects from it)."""
         ...
 
     def complete(

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from narraforge.domain.errors import BudgetExceeded, JobCancelled, ValidationFailed
 from narraforge.enums import Stage
+from narraforge.errors import BudgetExceeded, JobCancelled, ValidationFailed
 from narraforge.llm.base import LlmBadOutput, LlmRefused, LlmServerError, LlmThrottled, LlmTimeout
 from narraforge.llm.factory import provider_for
 from narraforge.observability import logger, tracer
-from narraforge.pipeline import lifecycle, progress
+from narraforge.pipeline import lifecycle, progress, world_update
 from narraforge.pipeline.runner import load_job, run_stage
 
 # The one map from errors to the Step Functions error names the state machine's Retry and Catch match on
@@ -28,6 +28,7 @@ STEP_FUNCTIONS_ERRORS: dict[type[Exception], tuple[str, str]] = {
     JobCancelled: ("JobCancelled", CANCELLED),
     BudgetExceeded: ("BudgetExceeded", FAILED),
     ValidationFailed: ("ValidationFailed", FAILED),
+    world_update.WorldUpdateRaced: ("WorldUpdateRaced", RETRIED),
 }
 
 
@@ -80,6 +81,10 @@ def _dispatch(event: dict[str, Any], user_id: str, job_id: str) -> dict[str, Any
         return lifecycle.prepare(user_id, job_id, limit)
     if action == "record_failure":
         return lifecycle.record_failure(user_id, job_id, event.get("error") or {})
+    if action == "world_update":
+        return world_update.run(user_id, job_id, provider_for(job_id))
+    if action == "record_world_update_failure":
+        return world_update.record_failure(user_id, job_id, event.get("error") or {})
     if action == "stage":
         try:
             stage = Stage(event["stage"])

@@ -15,11 +15,11 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from narraforge.config import get_settings
-from narraforge.data import keys, s3
+from narraforge.data import keys, s3, worlds
 from narraforge.data.models import JobItem
 from narraforge.domain.billing import bill_call
-from narraforge.domain.errors import BudgetExceeded, JobCancelled
 from narraforge.enums import JobStatus, Stage
+from narraforge.errors import BudgetExceeded, JobCancelled, ValidationFailed
 from narraforge.llm.base import Completion, Message, Provider, ProviderError, Usage
 from narraforge.llm.pricing import cost_of, known_cost
 from narraforge.observability import logger, tracer
@@ -44,6 +44,8 @@ class JobStageContext:
     segment: int | None
     provider: Provider
     instructions: str | None = None
+    # The status a model call needs: RUNNING, except for the world update a COMPLETED job makes (world_update.py).
+    calls_while: JobStatus = JobStatus.RUNNING
     usage: StageUsage = field(default_factory=StageUsage)
     started: float = field(default_factory=time.perf_counter)  # the runner restarts it when the work begins
     _outputs: dict[str, Any] = field(default_factory=dict)
@@ -66,6 +68,19 @@ class JobStageContext:
     @cached_property
     def brief(self) -> ProductionBrief:
         return ProductionBrief.model_validate(self.job.brief)
+
+    @property
+    def world_version(self) -> int | None:
+        return int(self.job.world_version) if self.job.world_version else None
+
+    def world_document(self, version: int) -> dict[str, Any]:
+        key = f"world:{version}"
+        if key not in self._outputs:
+            item = worlds.version(self.job.project_id, version)
+            if item is None:
+                raise ValidationFailed(f"version {version} of the project's world is gone")
+            self._outputs[key] = worlds.read_document(item)
+        return self._outputs[key]
 
     def output_of(self, stage: Stage) -> dict[str, Any]:
         key = s3.stage_key(self.job_id, stage.number, stage.value)
@@ -109,7 +124,7 @@ class JobStageContext:
             self._count(recorded)
             return replace(recorded, metadata={**recorded.metadata, "journal_key": journal_key})
         head = _reload(self.job)
-        if head.status != JobStatus.RUNNING.value:
+        if head.status != self.calls_while.value:
             raise JobCancelled(f"job is {head.status}")
         cap = get_settings().job_cost_cap_usd if head.cost_cap_usd is None else float(head.cost_cap_usd)
         spent = float(head.actual_cost_usd or 0)

@@ -11,11 +11,12 @@ from narraforge.data import s3
 from narraforge.data.base import utcnow
 from narraforge.data.models import JobItem
 from narraforge.domain import push
-from narraforge.domain.errors import JobCancelled
 from narraforge.domain.job_state import ACTIVE, status_actions, status_in
 from narraforge.domain.refunds import fail_and_refund
 from narraforge.enums import JobStatus, Stage
+from narraforge.errors import JobCancelled
 from narraforge.observability import logger
+from narraforge.pipeline import world_context
 from narraforge.pipeline.checkpoints import completed_stages
 from narraforge.pipeline.runner import load_job, map_concurrency
 
@@ -26,8 +27,9 @@ def prepare(user_id: str, job_id: str, max_concurrency: int = 1) -> dict[str, An
     if job.status == JobStatus.COMPLETED.value:
         return {"resume_from": "done", "segments": [], "map_concurrency": 1}
     actions = status_actions(user_id, JobStatus.RUNNING)
-    if job.started_at is None:
-        actions.append(JobItem.started_at.set(utcnow()))
+    if job.started_at is None:  # the first Prepare pins the world version the whole job reads
+        actions += [JobItem.started_at.set(utcnow()),
+                    JobItem.world_version.set(world_context.current_version(job.project_id))]
     try:
         job.update(actions=actions, condition=status_in(ACTIVE))
     except UpdateError as exc:

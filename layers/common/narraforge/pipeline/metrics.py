@@ -1,4 +1,5 @@
-"""Computed quality metrics of a delivered text (DESIGN §7); the LLM-judged ones come from stage 7."""
+"""Computed quality metrics of a delivered text (length, distinct-n, repetition, readability); the LLM-judged
+ones come from stage 7."""
 
 from __future__ import annotations
 

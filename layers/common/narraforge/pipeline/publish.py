@@ -18,9 +18,9 @@ from narraforge.data.base import utcnow
 from narraforge.data.models import CheckpointItem, JobItem, NarrativeItem, NarrativeVersionItem, ProjectItem, StatsItem
 from narraforge.data.transactions import Transaction
 from narraforge.domain.billing import log_item
-from narraforge.domain.errors import JobCancelled, ValidationFailed
 from narraforge.domain.job_state import status_actions
 from narraforge.enums import JobStatus
+from narraforge.errors import JobCancelled, ValidationFailed
 from narraforge.observability import logger, metrics
 from narraforge.pipeline.checkpoints import checkpoint_item, head_actions
 from narraforge.pipeline.context import AssembledNarrative

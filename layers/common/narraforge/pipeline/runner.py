@@ -19,8 +19,8 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 from narraforge.data import s3
 from narraforge.data.base import utcnow
 from narraforge.data.models import JobItem
-from narraforge.domain.errors import JobCancelled
 from narraforge.enums import JobStatus, Stage
+from narraforge.errors import JobCancelled
 from narraforge.llm.base import Provider
 from narraforge.observability import logger, stage_duration
 from narraforge.pipeline import checkpoints

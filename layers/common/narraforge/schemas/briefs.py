@@ -1,8 +1,10 @@
-"""The production brief: what a user asks the pipeline to write (DESIGN §6)."""
+"""The production brief: what a user asks the pipeline to write (`production_brief` of `POST /jobs/`)."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from narraforge.enums import Genre, ProductionType
 
@@ -18,6 +20,7 @@ LENGTH_RANGES: dict[ProductionType, tuple[int, int]] = {
 }
 
 LANGUAGES = {"en": "English", "pl": "Polish"}
+MAX_FEATURED = 20
 
 
 class ProductionBrief(BaseModel):
@@ -34,10 +37,20 @@ class ProductionBrief(BaseModel):
     pov: str = Field("third_limited", pattern=r"^(first|second|third_limited|third_omniscient)$")
     language: str = Field("en", pattern=r"^(en|pl)$")
     title: str | None = Field(None, max_length=200)
+    featured_characters: list[Annotated[str, StringConstraints(min_length=1, max_length=120)]] = Field(
+        default_factory=list, max_length=MAX_FEATURED, examples=[["Mira Vell"]],
+        description="Characters of the project's world (by name or id) the story must feature, first one leading")
 
     @model_validator(mode="after")
     def _length_fits_the_type(self) -> ProductionBrief:
         _check_length(self.production_type, self.target_length)
+        return self
+
+    @model_validator(mode="after")
+    def _featured_fit_the_cast(self) -> ProductionBrief:
+        if len(self.featured_characters) > self.character_count:
+            raise ValueError(f"featured_characters names {len(self.featured_characters)} characters; "
+                             f"character_count is {self.character_count}")
         return self
 
 

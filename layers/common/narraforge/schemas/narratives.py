@@ -1,4 +1,4 @@
-"""Narrative responses; field names follow the reference API (DESIGN §6)."""
+"""Narrative responses; field names are the ones NarraForge's existing clients read: renaming one breaks them."""
 
 from __future__ import annotations
 
@@ -35,7 +35,9 @@ class NarrativeDetailResponse(NarrativeResponse):
     narrative_text: str
     narrative_metadata: dict[str, Any] = Field(description=(
         "world, characters, structure, segments, engine. With `engine: \"offline\"` (no model configured) the "
-        "text is demo text, written without a language model, and `notice` says so."))
+        "text is demo text, written without a language model, and `notice` says so. Once the story is merged into "
+        "its project's world: `world_update` ({status: applied|failed, world_version, added, changed, reason}) "
+        "and `world_conflicts` (what the story says against a locked entry, not applied)."))
     quality_metrics: dict[str, Any] = Field(description=(
         "Computed metrics (word_count, length_adherence, distinct_2/3, repetition_rate, flesch_reading_ease, "
         "dialogue_ratio, cliche_density, characters_present) and the model-judged scores (coherence_score, "

@@ -8,7 +8,7 @@ import hmac
 import json
 from typing import Any
 
-from narraforge.domain.errors import InvalidInput
+from narraforge.errors import InvalidInput
 from narraforge.security.secrets import derived_key
 
 _SIG_BYTES = 16

@@ -18,8 +18,8 @@ from urllib.parse import urlencode
 from pydantic import SecretStr
 
 from narraforge.config import get_settings
-from narraforge.domain.errors import BadGateway, BadRequest, ServiceUnavailable
 from narraforge.enums import OAuthProvider
+from narraforge.errors import BadGateway, BadRequest, ServiceUnavailable
 from narraforge.observability import logger, trace_http_client
 
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""Password rules (NIST SP 800-63B §3.1.1.2, DESIGN §9) and Argon2id hashing.
+"""Password rules (NIST SP 800-63B §3.1.1.2; README, "Passwords and sign-in limits") and Argon2id hashing.
 
 Length and a blocklist, no composition rules. The password is NFKC-normalised before the blocklist check and
 before hashing, so the same password typed in another Unicode form (full-width, composed or decomposed) is the

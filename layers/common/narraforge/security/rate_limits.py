@@ -1,5 +1,5 @@
-"""Fixed-window rate limits kept in DynamoDB (DESIGN §9): one conditional ADD per request, so a
-request is counted once, refused requests are not counted, and concurrent Lambdas share the window."""
+"""Fixed-window rate limits kept in DynamoDB (README, "Account, usage and limits"): one conditional ADD per
+request, so a request is counted once, refused requests are not counted, and concurrent Lambdas share the window."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pynamodb.exceptions import UpdateError
 
 from narraforge.data import keys
 from narraforge.data.models import RateWindowItem
-from narraforge.domain.errors import RateLimited
+from narraforge.errors import RateLimited
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from narraforge.config import get_settings
-from narraforge.domain.errors import ServiceUnavailable
+from narraforge.errors import ServiceUnavailable
 
 SSM_CACHE_SECONDS = 300
 

@@ -11,7 +11,7 @@ import jwt
 
 from narraforge.config import get_settings
 from narraforge.data.keys import new_id
-from narraforge.domain.errors import Unauthorized
+from narraforge.errors import Unauthorized
 from narraforge.security.secrets import jwt_secret
 
 ALGORITHM = "HS256"

@@ -4,31 +4,24 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
-
 from narraforge.config import get_settings
-from narraforge.data import keys
+from narraforge.data import sessions
+from narraforge.data import usage as usage_repo
+from narraforge.data import users as users_repo
 from narraforge.data.base import utcnow
-from narraforge.data.models import (
-    DeletedUsageItem,
-    EmailMarkerItem,
-    RefreshTokenItem,
-    SessionItem,
-    StatsItem,
-    UsageItem,
-    UserItem,
-)
-from narraforge.data.transactions import Transaction
-from narraforge.domain.errors import Conflict, Unauthorized
+from narraforge.data.sessions import RefreshToken
+from narraforge.data.usage import Usage
+from narraforge.data.users import User
 from narraforge.domain.tiers import limits_for
 from narraforge.enums import Tier
+from narraforge.errors import Conflict, Unauthorized
 from narraforge.observability import logger
 from narraforge.schemas.auth import AuthResponse, UserResponse
 from narraforge.security import passwords, tokens
 from narraforge.services.identity import CurrentUser
 
 
-def user_response(user: UserItem, usage: UsageItem | None) -> UserResponse:
+def user_response(user: User, usage: Usage | None) -> UserResponse:
     return UserResponse(
         id=user.user_id,
         email=user.email,
@@ -46,39 +39,15 @@ def register(email: str, password: str, full_name: str | None) -> AuthResponse:
     """Profile and email marker are written in one transaction: concurrent sign-ups of one email
     cannot both win, and no check-then-write window exists. An account of this email deleted this month
     hands its usage to the new one, so deleting and re-registering does not reset the monthly limits."""
-    user_id = keys.new_id()
-    month = keys.month_key()
-    user = UserItem(
-        *UserItem.key(user_id),
-        user_id=user_id,
-        email=email.strip().lower(),
-        full_name=full_name,
-        password_hash=passwords.hash_password(password),
-        subscription_tier=Tier.FREE.value,
-    )
-    marker = EmailMarkerItem(*EmailMarkerItem.key(email), user_id=user_id)
-    stats = StatsItem(*StatsItem.key())
-    inherited = _deleted_usage(email, month)
-    usage = None
-    if inherited is not None:
-        usage = UsageItem(*UsageItem.key(user_id, month), generations_used=inherited.generations_used,
-                          cost_used_usd=inherited.cost_used_usd)
-    tx = Transaction()
-    try:
-        with tx:
-            tx.save("email", marker, condition=EmailMarkerItem.pk.does_not_exist())
-            tx.save("user", user, condition=UserItem.pk.does_not_exist())
-            tx.update("stats", stats, actions=[StatsItem.users.add(1), StatsItem.tag()])
-            if inherited is not None and usage is not None:
-                tx.save("usage", usage)
-                tx.delete("tombstone", inherited)
-    except TransactWriteError as exc:
-        if "email" in tx.failed(exc):
-            raise Conflict("An account with this email already exists", details=[
-                {"loc": ["body", "email"], "msg": "email already registered"}
-            ]) from exc
-        raise
-    logger.info("user registered", extra={"user_id": user_id})
+    month = usage_repo.current_month()
+    created = users_repo.create(email, full_name=full_name, password_hash=passwords.hash_password(password),
+                                tier=Tier.FREE.value, month=month, inherited=usage_repo.find_deleted(email, month))
+    if created is None:
+        raise Conflict("An account with this email already exists", details=[
+            {"loc": ["body", "email"], "msg": "email already registered"}
+        ])
+    user, usage = created
+    logger.info("user registered", extra={"user_id": user.user_id})
     return _issue_tokens(user, usage, family=None)
 
 
@@ -91,23 +60,19 @@ def login(email: str, password: str) -> AuthResponse:
     return _issue_tokens(user, _usage(user.user_id), family=None)
 
 
-def rehash_if_needed(user: UserItem, password: str) -> None:
+def rehash_if_needed(user: User, password: str) -> None:
     """After a successful check: a bcrypt hash (or Argon2id with old parameters) becomes today's Argon2id.
     Only if the hash is still the one just verified, so a concurrent password change is never undone."""
     old_hash = user.password_hash
     if not old_hash or not passwords.needs_rehash(old_hash):
         return
-    try:
-        user.update(actions=[UserItem.password_hash.set(passwords.hash_password(password)),
-                             UserItem.updated_at.set(utcnow())],
-                    condition=UserItem.password_hash == old_hash)
-    except UpdateError:
+    if not users_repo.replace_password_hash(user, passwords.hash_password(password), old_hash=old_hash):
         logger.info("password hash changed meanwhile; not rehashed", extra={"user_id": user.user_id})
         return
     logger.info("password rehashed", extra={"user_id": user.user_id})
 
 
-def start_session(user: UserItem) -> AuthResponse:
+def start_session(user: User) -> AuthResponse:
     """A new login for a user whose identity was proven elsewhere (OAuth): the same tokens and
     session as a password login."""
     return _issue_tokens(user, _usage(user.user_id), family=None)
@@ -116,20 +81,18 @@ def start_session(user: UserItem) -> AuthResponse:
 def refresh(refresh_token: str) -> AuthResponse:
     """Rotate the token. A token seen after it was rotated means it leaked: revoke the whole family."""
     token_hash = tokens.hash_refresh_token(refresh_token)
-    try:
-        item = RefreshTokenItem.get(*RefreshTokenItem.key(token_hash), consistent_read=True)
-    except DoesNotExist as exc:
-        raise Unauthorized("Invalid refresh token") from exc
+    item = sessions.find_refresh_token(token_hash)
+    if item is None:
+        raise Unauthorized("Invalid refresh token")
     if item.expires_at <= utcnow():
         raise Unauthorized("Refresh token expired")
     if item.used:
         _revoke_family(item.user_id, item.family)
         logger.warning("refresh token reuse; family revoked", extra={"user_id": item.user_id})
         raise Unauthorized("Refresh token was already used; all sessions of this login were revoked")
-    try:
-        user = UserItem.get(*UserItem.key(item.user_id), consistent_read=True)
-    except DoesNotExist as exc:
-        raise Unauthorized("Invalid refresh token") from exc
+    user = users_repo.find(item.user_id)
+    if user is None:
+        raise Unauthorized("Invalid refresh token")
     return _issue_tokens(user, _usage(user.user_id), family=item.family, rotating=item)
 
 
@@ -138,44 +101,20 @@ def logout(current: CurrentUser) -> None:
 
 
 def _issue_tokens(
-    user: UserItem,
-    usage: UsageItem | None,
+    user: User,
+    usage: Usage | None,
     *,
     family: str | None,
-    rotating: RefreshTokenItem | None = None,
+    rotating: RefreshToken | None = None,
 ) -> AuthResponse:
     settings = get_settings()
     refresh_token = tokens.new_refresh_token()
-    new_item = RefreshTokenItem(
-        *RefreshTokenItem.key(tokens.hash_refresh_token(refresh_token)),
-        user_id=user.user_id,
-        family=family or keys.new_id(),
-        expires_at=utcnow() + timedelta(days=settings.refresh_token_ttl_days),
-    )
-    new_item.ttl = new_item.expires_at + timedelta(days=1)
-    # Indexed under the user so account deletion can find every token ever issued to them.
-    new_item.gsi1pk, new_item.gsi1sk = keys.user_tokens_gsi1pk(user.user_id), keys.new_id()
-    tx = Transaction()
-    try:
-        with tx:
-            if rotating is None:
-                session = SessionItem(*SessionItem.key(user.user_id, new_item.family),
-                                      family=new_item.family, user_id=user.user_id)
-                session.ttl = new_item.ttl
-                tx.save("session", session, condition=SessionItem.pk.does_not_exist())
-            else:
-                tx.update("rotated", rotating, actions=[RefreshTokenItem.used.set(True)],
-                          condition=RefreshTokenItem.used == False)  # noqa: E712 - a DynamoDB condition
-                session = SessionItem(*SessionItem.key(user.user_id, new_item.family))
-                tx.update("session", session, actions=[SessionItem.ttl.set(new_item.ttl)],
-                          condition=SessionItem.pk.exists() & (SessionItem.revoked == False))  # noqa: E712
-            tx.save("token", new_item, condition=RefreshTokenItem.pk.does_not_exist())
-    except TransactWriteError as exc:
-        if rotating is not None and tx.failed(exc) & {"rotated", "session"}:
-            # Lost a race with another use of the same token, or the family was revoked.
-            _revoke_family(user.user_id, new_item.family)
-            raise Unauthorized("Refresh token was already used") from exc
-        raise
+    new_item = sessions.issue(user.user_id, tokens.hash_refresh_token(refresh_token), family=family,
+                              expires_at=utcnow() + timedelta(days=settings.refresh_token_ttl_days),
+                              rotating=rotating)
+    if new_item is None:  # lost a race with another use of the same token, or the family was revoked
+        _revoke_family(user.user_id, family or "")
+        raise Unauthorized("Refresh token was already used")
     return AuthResponse(
         access_token=tokens.create_access_token(user.user_id, new_item.family),
         refresh_token=refresh_token,
@@ -185,14 +124,11 @@ def _issue_tokens(
 
 
 def _revoke_family(user_id: str, family: str) -> None:
-    session = SessionItem(*SessionItem.key(user_id, family))
-    try:
-        session.update(actions=[SessionItem.revoked.set(True)], condition=SessionItem.pk.exists())
-    except UpdateError:
+    if not sessions.revoke(user_id, family):
         logger.info("session already gone", extra={"user_id": user_id})
 
 
-def confirm_password(user: UserItem, password: str | None) -> None:
+def confirm_password(user: User, password: str | None) -> None:
     """Re-proves a signed-in session before an act an access token alone must not allow (deleting the
     account, linking a provider to it): a stolen token does not know the password. Accounts created
     through OAuth have none and confirm with their session alone."""
@@ -200,24 +136,10 @@ def confirm_password(user: UserItem, password: str | None) -> None:
         raise Unauthorized("Password is incorrect")
 
 
-def user_by_email(email: str) -> UserItem | None:
-    """Through the email marker (consistent reads): the one lookup of a user by address."""
-    try:
-        marker = EmailMarkerItem.get(*EmailMarkerItem.key(email), consistent_read=True)
-        return UserItem.get(*UserItem.key(marker.user_id), consistent_read=True)
-    except DoesNotExist:
-        return None
+def user_by_email(email: str) -> User | None:
+    """The one lookup of a user by address (through the email marker, consistent reads)."""
+    return users_repo.by_email(email)
 
 
-def _deleted_usage(email: str, month: str) -> DeletedUsageItem | None:
-    try:
-        return DeletedUsageItem.get(*DeletedUsageItem.key(email, month), consistent_read=True)
-    except DoesNotExist:
-        return None
-
-
-def _usage(user_id: str) -> UsageItem | None:
-    try:
-        return UsageItem.get(*UsageItem.key(user_id, keys.month_key()))
-    except DoesNotExist:
-        return None
+def _usage(user_id: str) -> Usage | None:
+    return usage_repo.find(user_id, usage_repo.current_month())

@@ -8,7 +8,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from narraforge.config import get_settings
 from narraforge.data.aws import client
-from narraforge.domain.errors import ServiceUnavailable
+from narraforge.errors import ServiceUnavailable
 from narraforge.observability import logger
 
 

@@ -15,14 +15,14 @@ from urllib.parse import quote
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from pynamodb.exceptions import UpdateError
 
 from narraforge.config import get_settings
+from narraforge.data import narratives as narratives_repo
 from narraforge.data import s3
 from narraforge.data.aws import client
-from narraforge.data.models import NarrativeItem, NarrativeVersionItem
-from narraforge.domain.errors import NotFound
+from narraforge.data.narratives import Narrative, NarrativeVersion
 from narraforge.enums import ExportFormat
+from narraforge.errors import NotFound
 from narraforge.services import narratives
 
 # Lambda answers at most 6 MB and binary bodies travel base64-encoded (4/3 larger): the limit applies to the
@@ -110,7 +110,7 @@ def _too_large(size: int, fmt: ExportFormat) -> bool:
     return sent > INLINE_LIMIT_BYTES
 
 
-def _build(head: NarrativeItem, version: NarrativeVersionItem, fmt: ExportFormat) -> bytes:
+def _build(head: Narrative, version: NarrativeVersion, fmt: ExportFormat) -> bytes:
     from narraforge.exports import build
     from narraforge.exports.document import build_document
 
@@ -122,28 +122,9 @@ def _build(head: NarrativeItem, version: NarrativeVersionItem, fmt: ExportFormat
     return build(doc, fmt)
 
 
-def _record_download(head: NarrativeItem, fmt: ExportFormat) -> None:
-    """One atomic update: count the download and, the first time, list the format (never twice, even when
-    two first exports race: the append is conditional on the format being absent)."""
-    item = NarrativeItem(head.pk, head.sk)
-    count = NarrativeItem.download_count.add(1)
-    if fmt.value not in (head.exported_formats or []):
-        try:
-            item.update(
-                actions=[count, NarrativeItem.exported_formats.set(
-                    (NarrativeItem.exported_formats | []).append([fmt.value]))],
-                condition=NarrativeItem.pk.exists() & ~NarrativeItem.exported_formats.contains(fmt.value),
-            )
-            return
-        except UpdateError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise
-    try:
-        item.update(actions=[count], condition=NarrativeItem.pk.exists())
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise NotFound(narratives.NOT_FOUND) from exc
-        raise
+def _record_download(head: Narrative, fmt: ExportFormat) -> None:
+    if not narratives_repo.record_download(head, fmt.value):
+        raise NotFound(narratives.NOT_FOUND)
 
 
 def slugify(title: str, *, ascii_only: bool = True) -> str:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from botocore.exceptions import BotoCoreError, ClientError
-from pynamodb.exceptions import DoesNotExist, PynamoDBException
+from pynamodb.exceptions import PynamoDBException
 
 from narraforge.config import get_settings
+from narraforge.data import usage as usage_repo
 from narraforge.data.aws import client
 from narraforge.data.base import BaseItem
-from narraforge.data.models import StatsItem
 from narraforge.observability import logger
 
 
@@ -50,8 +50,7 @@ COUNTERS = ("users", "projects", "narratives", "words", "tokens", "cost_usd", "j
 
 def platform_counters() -> dict[str, float]:
     """The counters kept with atomic ADDs next to the writes they count (one read, no scans)."""
-    try:
-        stats = StatsItem.get(*StatsItem.key())
-    except DoesNotExist:
+    stats = usage_repo.platform_stats()
+    if stats is None:
         return dict.fromkeys(COUNTERS, 0.0)
     return {name: float(getattr(stats, name) or 0) for name in COUNTERS}

@@ -5,17 +5,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from narraforge.data import keys
-from narraforge.data.base import BaseItem
-from narraforge.data.models import SessionItem, UsageItem, UserItem
-from narraforge.domain.errors import Unauthorized
+from narraforge.data import sessions
+from narraforge.data import usage as usage_repo
+from narraforge.data.usage import Usage
+from narraforge.data.users import User
+from narraforge.errors import Unauthorized
 from narraforge.security import tokens
 
 
 @dataclass(frozen=True)
 class CurrentUser:
-    user: UserItem
-    usage: UsageItem | None
+    user: User
+    usage: Usage | None
     session_family: str
 
     @property
@@ -26,16 +27,7 @@ class CurrentUser:
 def authenticate(access_token: str) -> CurrentUser:
     """One BatchGet reads the profile, the session (logout revokes it) and this month's usage."""
     claims = tokens.decode_access_token(access_token)
-    wanted = [
-        UserItem.key(claims.user_id),
-        SessionItem.key(claims.user_id, claims.session_family),
-        UsageItem.key(claims.user_id, keys.month_key()),
-    ]
-    found = {(item.pk, item.sk): item for item in BaseItem.batch_get(wanted)}
-    user = found.get(wanted[0])
-    session = found.get(wanted[1])
-    if not isinstance(user, UserItem) or not isinstance(session, SessionItem) or session.revoked:
+    user, session, usage = sessions.signed_in(claims.user_id, claims.session_family, usage_repo.current_month())
+    if user is None or session is None or session.revoked:
         raise Unauthorized("Session is no longer valid")
-    usage = found.get(wanted[2])
-    return CurrentUser(user=user, usage=usage if isinstance(usage, UsageItem) else None,
-                       session_family=claims.session_family)
+    return CurrentUser(user=user, usage=usage, session_family=claims.session_family)

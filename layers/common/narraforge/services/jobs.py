@@ -9,18 +9,21 @@ from datetime import timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import TransactWriteError
 
-from narraforge.data import keys
+from narraforge.data import jobs as jobs_repo
+from narraforge.data import usage as usage_repo
+from narraforge.data import worlds as worlds_repo
 from narraforge.data.base import utcnow
-from narraforge.data.models import IdempotencyItem, JobItem, ProjectItem, StatsItem
+from narraforge.data.jobs import Job
+from narraforge.data.projects import Project
 from narraforge.data.transactions import Transaction
 from narraforge.domain import billing, push, quotas
-from narraforge.domain.errors import Conflict, InvalidInput, LimitExceeded, NotFound
-from narraforge.domain.job_state import ACTIVE, RESUMABLE, can_resume, costs_of, status_actions, status_in
+from narraforge.domain.job_state import ACTIVE, RESUMABLE, can_resume, costs_of
 from narraforge.domain.refunds import fail_and_refund
 from narraforge.domain.tiers import limits_for
 from narraforge.enums import JobStatus
+from narraforge.errors import Conflict, InvalidInput, LimitExceeded, NotFound
 from narraforge.llm.factory import is_offline
 from narraforge.llm.pricing import unpriced_models
 from narraforge.observability import logger, metrics
@@ -57,14 +60,30 @@ Admit = Callable[[], None]
 
 
 def create(current: CurrentUser, body: JobCreateRequest, idempotency_key: str | None,
-           admit: Admit | None = None) -> tuple[JobItem, bool]:
+           admit: Admit | None = None) -> tuple[Job, bool]:
     """Returns (job, created). A repeated Idempotency-Key with the same body returns the first job.
     `admit` (the per-user generation rate limit) runs once the request is known to be valid."""
     project = project_service.get(current.id, body.project_id)
     brief = with_project_defaults(body.production_brief, project)
+    check_featured(body.project_id, brief)
     job, created = reserve(current, body.project_id, brief, idempotency_key,
                            body_hash(body.model_dump(mode="json")), admit=admit)
     return (start(job) if created else job), created
+
+
+def check_featured(project_id: str, brief: ProductionBrief) -> None:
+    """Each featured character must be a character of the project's world (by name or id, any case)."""
+    if not brief.featured_characters:
+        return
+    head = worlds_repo.head(project_id)
+    document = worlds_repo.read_document(head) if head else {}
+    known = {str(c.get(key)).casefold() for c in document.get("characters") or [] for key in ("id", "name")}
+    problems = [{"loc": ["body", "production_brief", "featured_characters", index],
+                 "msg": f"no character {name!r} in this project's world" if head else "this project has no world",
+                 "type": "unknown_character"}
+                for index, name in enumerate(brief.featured_characters) if name.casefold() not in known]
+    if problems:
+        raise InvalidInput("Request validation failed", details=problems)
 
 
 # The Map concurrency of the template's default deployment (SegmentMapConcurrency): the estimate's assumption.
@@ -97,7 +116,7 @@ def estimate(current: CurrentUser, body: JobEstimateRequest) -> JobEstimateRespo
     )
 
 
-def with_project_defaults(brief: ProductionBriefRequest, project: ProjectItem) -> ProductionBrief:
+def with_project_defaults(brief: ProductionBriefRequest, project: Project) -> ProductionBrief:
     """The brief completed with the project's default type and genre; a field missing from both is
     refused as if the request had left out a required field."""
     values = brief.model_dump(mode="json")
@@ -125,7 +144,7 @@ def reserve(
     *,
     admit: Admit | None = None,
     **extra: Any,
-) -> tuple[JobItem, bool]:
+) -> tuple[Job, bool]:
     """Plan limits, `admit` (the rate limit: only requests that got this far count against it), then
     one transaction: the quota reservation, the QUEUED job (with `extra` attributes) and the idempotency
     marker. Nothing is started yet."""
@@ -144,32 +163,26 @@ def reserve(
         admit()
     estimate = round(estimate_job_cost(brief, offline=is_offline()), 6)
     month = quotas.current_month()
-    quota, quota_actions, quota_condition = quotas.reservation(user, month, estimate)
-
-    job_id = keys.new_id()
-    job = JobItem(
-        *JobItem.key(current.id, job_id),
-        job_id=job_id, user_id=current.id, project_id=project_id,
-        status=JobStatus.QUEUED.value, brief=brief.model_dump(mode="json"),
-        estimated_cost_usd=estimate, estimate_known=is_offline() or not unpriced_models(),
-        usage_month=month, cost_cap_usd=quotas.job_cost_cap(user, month),
-        provider="offline" if is_offline() else "openai",
-        gsi1pk=keys.project_gsi1pk(project_id), gsi1sk=keys.job_sk(job_id),
-        gsi2pk=keys.job_status_gsi2pk(current.id, JobStatus.QUEUED.value), gsi2sk=job_id,
-        **extra,
-    )
+    reservation = quotas.reservation(user, month, estimate)
+    cost_cap = quotas.job_cost_cap(user, month)
+    # One transaction across three aggregates (the month's usage, the job, the idempotency marker), composed
+    # here from the repositories' parts: which of them a request takes is this rule's decision.
     tx = Transaction()
     try:
         with tx:
-            tx.update("quota", quota, actions=quota_actions, condition=quota_condition)
-            tx.save("job", job, condition=JobItem.pk.does_not_exist())
-            tx.update("stats", StatsItem(*StatsItem.key()),
-                      actions=[StatsItem.jobs_created.add(1), StatsItem.tag()])
+            usage_repo.reserve(tx, reservation)
+            job = jobs_repo.put_new(
+                tx, user_id=current.id, project_id=project_id,
+                status=JobStatus.QUEUED.value, brief=brief.model_dump(mode="json"),
+                estimated_cost_usd=estimate, estimate_known=is_offline() or not unpriced_models(),
+                usage_month=month, cost_cap_usd=cost_cap,
+                provider="offline" if is_offline() else "openai",
+                **extra,
+            )
+            usage_repo.add_to_stats(tx, jobs_created=1)
             if idempotency_key:
-                marker = IdempotencyItem(*IdempotencyItem.key(current.id, idempotency_key),
-                                         body_hash=request_hash, job_id=job_id)
-                marker.ttl = utcnow() + IDEMPOTENCY_TTL
-                tx.save("idempotency", marker, condition=IdempotencyItem.pk.does_not_exist())
+                jobs_repo.put_idempotency(tx, current.id, idempotency_key, body_hash=request_hash,
+                                          job_id=job.job_id, expires=utcnow() + IDEMPOTENCY_TTL)
     except TransactWriteError as exc:
         failed = tx.failed(exc)
         if "idempotency" in failed:
@@ -180,14 +193,13 @@ def reserve(
             raise quotas.limit_error(user, month, estimate) from exc
         raise
     metrics.add_metric(name="JobsCreated", unit="Count", value=1)
-    logger.info("job created", extra={"job_id": job_id, "project_id": project_id})
+    logger.info("job created", extra={"job_id": job.job_id, "project_id": project_id})
     return job, True
 
 
-def _replayed(user_id: str, idempotency_key: str, body_hash: str) -> JobItem | None:
-    try:
-        marker = IdempotencyItem.get(*IdempotencyItem.key(user_id, idempotency_key), consistent_read=True)
-    except DoesNotExist:
+def _replayed(user_id: str, idempotency_key: str, body_hash: str) -> Job | None:
+    marker = jobs_repo.find_idempotency(user_id, idempotency_key)
+    if marker is None:
         return None
     if marker.body_hash != body_hash:
         raise InvalidInput(
@@ -197,55 +209,37 @@ def _replayed(user_id: str, idempotency_key: str, body_hash: str) -> JobItem | N
     return get(user_id, marker.job_id)
 
 
-def start(job: JobItem) -> JobItem:
+def start(job: Job) -> Job:
     """Starts the execution; if Step Functions refuses, the job fails and its generation is refunded."""
     try:
         arn = executions.start(job.job_id, job.user_id, int(job.retry_count or 0))
     except Exception:
         fail_and_refund(job, "The pipeline could not be started", allowed=(JobStatus.QUEUED,))
         raise
-    job.update(actions=[JobItem.execution_arn.set(arn)])
+    jobs_repo.set_execution(job, arn)
     return job
 
 
-def get(user_id: str, job_id: str, *, consistent: bool = False) -> JobItem:
-    try:
-        return JobItem.get(*JobItem.key(user_id, job_id), consistent_read=consistent)
-    except DoesNotExist as exc:
-        raise NotFound(NOT_FOUND) from exc
+def get(user_id: str, job_id: str, *, consistent: bool = False) -> Job:
+    job = jobs_repo.find(user_id, job_id, consistent=consistent)
+    if job is None:
+        raise NotFound(NOT_FOUND)
+    return job
 
 
 def list_page(user_id: str, *, project_id: str | None, status: JobStatus | None, page: int, page_size: int,
-              cursor: str | None) -> PageResult[JobItem]:
-    """By status: GSI2 (user+status). By project: GSI1, filtered to this user. Else: the user's partition."""
-    scope = f"jobs:{user_id}:{project_id}:{status}"
-    owner = JobItem.user_id == user_id
-    if status is not None:
-        index, hash_key, key_attrs = JobItem.gsi2, keys.job_status_gsi2pk(user_id, status.value), \
-            ("pk", "sk", "gsi2pk", "gsi2sk")
-        condition = None
-        filt = (JobItem.project_id == project_id) if project_id else None
-    elif project_id is not None:
-        index, hash_key, key_attrs = JobItem.gsi1, keys.project_gsi1pk(project_id), ("pk", "sk", "gsi1pk", "gsi1sk")
-        condition = JobItem.gsi1sk.startswith(keys.JOB_PREFIX)
-        filt = owner
-    else:
-        index, hash_key, key_attrs = None, keys.user_pk(user_id), ("pk", "sk")
-        condition = JobItem.sk.startswith(keys.JOB_PREFIX)
-        filt = None
-    source = index if index is not None else JobItem
-    return fetch_page(
-        lambda **kw: source.query(hash_key, condition, filter_condition=filt, scan_index_forward=False, **kw),
-        lambda: source.count(hash_key, condition, filter_condition=filt),
-        page=page, page_size=page_size, cursor=cursor, scope=scope, key_attributes=key_attrs,
-    )
+              cursor: str | None) -> PageResult[Job]:
+    """By status, by project, or all the user's jobs (the repository picks the index)."""
+    listing = jobs_repo.listing(user_id, project_id=project_id, status=status.value if status else None)
+    return fetch_page(listing.query, listing.count, page=page, page_size=page_size, cursor=cursor,
+                      scope=f"jobs:{user_id}:{project_id}:{status}", key_attributes=listing.key_attributes)
 
 
 def stage_usage(job_id: str) -> list[StageUsage]:
     return billing.stage_usage(job_id)
 
 
-def cancel(user_id: str, job_id: str) -> JobItem:
+def cancel(user_id: str, job_id: str) -> Job:
     job = get(user_id, job_id, consistent=True)
     if JobStatus(job.status) not in ACTIVE:
         raise Conflict(f"A {job.status} job cannot be cancelled", details={"status": job.status})
@@ -257,7 +251,7 @@ def cancel(user_id: str, job_id: str) -> JobItem:
     return job
 
 
-def resume(current: CurrentUser, job_id: str) -> JobItem:
+def resume(current: CurrentUser, job_id: str) -> Job:
     """Continues a FAILED/CANCELLED job in a new execution (`<jid>-r<n>`); completed stages have
     checkpoints and are skipped, so they are neither re-run nor re-billed. A job whose generation was
     given back takes one again; one that kept it (it drafted) does not. Either way the month's cost cap
@@ -267,21 +261,15 @@ def resume(current: CurrentUser, job_id: str) -> JobItem:
         raise Conflict(f"A {job.status} job cannot be resumed", details={"status": job.status})
     held = bool(job.quota_held)
     month = quotas.current_month()
-    quota, quota_actions, quota_condition = quotas.reservation(current.user, month, 0.0, generation=not held)
+    reservation = quotas.reservation(current.user, month, 0.0, generation=not held)
     retry = int(job.retry_count or 0) + 1
     cost_cap = quotas.job_cost_cap(current.user, month, spent=float(job.actual_cost_usd or 0))
-    actions = [*status_actions(current.id, JobStatus.QUEUED), JobItem.retry_count.set(retry),
-               JobItem.error_message.remove(), JobItem.failed_stage.remove(), JobItem.completed_at.remove(),
-               JobItem.cost_cap_usd.set(cost_cap)]
-    if not held:
-        actions += [JobItem.quota_held.set(True), JobItem.usage_month.set(month)]
     tx = Transaction()
     try:
         with tx:
-            tx.update("quota", quota, actions=quota_actions, condition=quota_condition)
-            tx.update("job", job, actions=actions,
-                      condition=status_in(RESUMABLE) & (JobItem.retry_count == job.retry_count)
-                      & (JobItem.quota_held == held))
+            usage_repo.reserve(tx, reservation)
+            jobs_repo.requeue(tx, job, to=JobStatus.QUEUED.value, resumable=[s.value for s in RESUMABLE],
+                              retry=retry, cost_cap_usd=cost_cap, held=held, month=month)
     except TransactWriteError as exc:
         failed = tx.failed(exc)
         if "quota" in failed:
@@ -289,12 +277,13 @@ def resume(current: CurrentUser, job_id: str) -> JobItem:
         if "job" in failed:
             raise Conflict("The job changed state; reload it") from exc
         raise
-    job.refresh(consistent_read=True)
+    if not jobs_repo.refresh(job):
+        raise NotFound(NOT_FOUND)
     logger.info("job resumed", extra={"job_id": job_id, "retry": retry})
     return start(job)
 
 
-def to_response(job: JobItem, *, with_stages: bool = False) -> JobResponse:
+def to_response(job: Job, *, with_stages: bool = False) -> JobResponse:
     duration = None
     if job.started_at and job.completed_at:
         duration = round((job.completed_at - job.started_at).total_seconds(), 3)

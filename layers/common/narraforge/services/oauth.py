@@ -1,4 +1,4 @@
-"""OAuth sign-in (DESIGN §9): start a flow, then turn the provider's callback into our own login.
+"""OAuth sign-in (README, "OAuth"): start a flow, then turn the provider's callback into our own login.
 
 A sign-in callback resolves to a user in this order: the provider account already linked → its user; an
 account with the same email, which the provider has verified and which has no password → link it; nobody
@@ -21,23 +21,17 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import TransactWriteError
 
 from narraforge.config import get_settings
-from narraforge.data import keys
+from narraforge.data import identities
+from narraforge.data import users as users_repo
 from narraforge.data.base import utcnow
-from narraforge.data.models import (
-    EmailMarkerItem,
-    OAuthIdentityItem,
-    OAuthLinkItem,
-    OAuthStateItem,
-    StatsItem,
-    UserItem,
-)
-from narraforge.data.transactions import connection, failed_conditions
-from narraforge.domain.errors import BadRequest, Conflict, Forbidden
+from narraforge.data.identities import OAuthState
+from narraforge.data.transactions import failed_conditions
+from narraforge.data.users import User
 from narraforge.enums import OAuthProvider, Tier
+from narraforge.errors import BadRequest, Conflict, Forbidden
 from narraforge.observability import logger
 from narraforge.schemas.auth import AuthResponse
 from narraforge.security import oauth
@@ -63,8 +57,8 @@ def start(provider: OAuthProvider, link_user_id: str | None = None) -> StartedFl
     state = secrets.token_urlsafe(32)
     browser_secret = secrets.token_urlsafe(32)
     verifier = oauth.new_code_verifier()
-    pending = OAuthStateItem(
-        *OAuthStateItem.key(_hash(state)),
+    identities.save_state(
+        _hash(state),
         provider=provider.value,
         code_verifier=verifier,
         redirect_uri=config.redirect_uri,
@@ -72,8 +66,6 @@ def start(provider: OAuthProvider, link_user_id: str | None = None) -> StartedFl
         browser_hash=_hash(browser_secret),
         link_user_id=link_user_id,
     )
-    pending.ttl = pending.expires_at
-    pending.save(condition=OAuthStateItem.pk.does_not_exist())
     url = oauth.authorization_url(config, state=state, challenge=oauth.code_challenge(verifier))
     return StartedFlow(authorization_url=url, browser_secret=browser_secret)
 
@@ -102,24 +94,19 @@ def _hash(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
-def _consume_state(provider: OAuthProvider, state: str, browser_secret: str | None) -> OAuthStateItem:
+def _consume_state(provider: OAuthProvider, state: str, browser_secret: str | None) -> OAuthState:
     """Deletes the state with a condition, so of two callbacks carrying it only one gets past here.
     The browser check comes first: a callback from another browser must not burn the state of the one
     that started the flow (whoever holds a leaked URL could otherwise deny that sign-in)."""
     unknown = BadRequest("Unknown or already used OAuth state; start the sign-in again")
-    try:
-        pending = OAuthStateItem.get(*OAuthStateItem.key(_hash(state)), consistent_read=True)
-    except DoesNotExist as exc:
-        raise unknown from exc
+    pending = identities.find_state(_hash(state))
+    if pending is None:
+        raise unknown
     if browser_secret is None or not hmac.compare_digest(_hash(browser_secret), pending.browser_hash or ""):
         raise BadRequest("This sign-in was started in another browser (or its cookie expired): start it again "
                          "in this browser")
-    try:
-        pending.delete(condition=OAuthStateItem.pk.exists())
-    except DeleteError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise unknown from exc
-        raise
+    if not identities.consume_state(pending):
+        raise unknown
     if pending.expires_at <= utcnow():
         raise BadRequest("OAuth state expired; start the sign-in again")
     if pending.provider != provider.value:
@@ -127,7 +114,7 @@ def _consume_state(provider: OAuthProvider, state: str, browser_secret: str | No
     return pending
 
 
-def _resolve_user(provider: OAuthProvider, profile: oauth.Profile) -> UserItem:
+def _resolve_user(provider: OAuthProvider, profile: oauth.Profile) -> User:
     name = oauth.DISPLAY_NAMES[provider]
     for _ in range(RESOLVE_ATTEMPTS):
         linked = _linked_user(provider, profile.subject)
@@ -159,15 +146,14 @@ def _resolve_user(provider: OAuthProvider, profile: oauth.Profile) -> UserItem:
     raise Conflict("Another sign-in with this account is in progress; try again")
 
 
-def _link_to_account(user_id: str, provider: OAuthProvider, profile: oauth.Profile) -> UserItem:
+def _link_to_account(user_id: str, provider: OAuthProvider, profile: oauth.Profile) -> User:
     """A link flow: the session that started it proved the account, so the provider's email need not be
     the account's (nor verified); the provider account only must not belong to someone else."""
     name = oauth.DISPLAY_NAMES[provider]
     for _ in range(RESOLVE_ATTEMPTS):
-        try:
-            user = UserItem.get(*UserItem.key(user_id), consistent_read=True)
-        except DoesNotExist as exc:
-            raise BadRequest(f"The account that started linking {name} no longer exists") from exc
+        user = users_repo.find(user_id)
+        if user is None:
+            raise BadRequest(f"The account that started linking {name} no longer exists")
         linked = _linked_user(provider, profile.subject)
         if linked is not None:
             if linked.user_id != user.user_id:
@@ -184,53 +170,18 @@ def _link_to_account(user_id: str, provider: OAuthProvider, profile: oauth.Profi
     raise Conflict("Another sign-in with this account is in progress; try again")
 
 
-def _linked_user(provider: OAuthProvider, subject: str) -> UserItem | None:
-    try:
-        identity = OAuthIdentityItem.get(*OAuthIdentityItem.key(provider.value, subject), consistent_read=True)
-    except DoesNotExist:
-        return None
-    try:
-        return UserItem.get(*UserItem.key(identity.user_id), consistent_read=True)
-    except DoesNotExist:
-        # The user is gone but the link survived: drop it so this account can sign up afresh.
-        try:
-            identity.delete(condition=OAuthIdentityItem.user_id == identity.user_id)
-        except DeleteError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise
-        return None
+def _linked_user(provider: OAuthProvider, subject: str) -> User | None:
+    return identities.linked_user(provider.value, subject)
 
 
-def _link_items(user_id: str, provider: OAuthProvider, profile: oauth.Profile) -> tuple[
-        OAuthIdentityItem, OAuthLinkItem]:
-    identity = OAuthIdentityItem(*OAuthIdentityItem.key(provider.value, profile.subject), user_id=user_id,
-                                 provider=provider.value, subject=profile.subject, email=profile.email)
-    link = OAuthLinkItem(*OAuthLinkItem.key(user_id, provider.value, profile.subject),
-                         provider=provider.value, subject=profile.subject)
-    return identity, link
-
-
-def _link(user: UserItem, provider: OAuthProvider, profile: oauth.Profile) -> None:
-    identity, link = _link_items(user.user_id, provider, profile)
-    with TransactWrite(connection=connection()) as tx:
-        tx.condition_check(UserItem, user.pk, user.sk, condition=UserItem.pk.exists())
-        tx.save(identity, condition=OAuthIdentityItem.pk.does_not_exist())
-        tx.save(link)
+def _link(user: User, provider: OAuthProvider, profile: oauth.Profile) -> None:
+    identities.link(user, provider.value, profile.subject, profile.email)
     logger.info("oauth identity linked", extra={"user_id": user.user_id, "provider": provider.value})
 
 
-def _create_user(provider: OAuthProvider, profile: oauth.Profile, email: str) -> UserItem:
+def _create_user(provider: OAuthProvider, profile: oauth.Profile, email: str) -> User:
     """Profile, email marker and identity in one transaction, as registration does: no half-made user."""
-    user_id = keys.new_id()
-    user = UserItem(*UserItem.key(user_id), user_id=user_id, email=email, full_name=profile.name,
-                    password_hash=None, subscription_tier=Tier.FREE.value)
-    marker = EmailMarkerItem(*EmailMarkerItem.key(email), user_id=user_id)
-    identity, link = _link_items(user_id, provider, profile)
-    with TransactWrite(connection=connection()) as tx:
-        tx.save(marker, condition=EmailMarkerItem.pk.does_not_exist())
-        tx.save(user, condition=UserItem.pk.does_not_exist())
-        tx.save(identity, condition=OAuthIdentityItem.pk.does_not_exist())
-        tx.save(link)
-        tx.update(StatsItem(*StatsItem.key()), actions=[StatsItem.users.add(1), StatsItem.tag()])
-    logger.info("user registered via oauth", extra={"user_id": user_id, "provider": provider.value})
+    user = identities.create_user(provider.value, profile.subject, email=email, full_name=profile.name,
+                                  identity_email=profile.email, tier=Tier.FREE.value)
+    logger.info("user registered via oauth", extra={"user_id": user.user_id, "provider": provider.value})
     return user

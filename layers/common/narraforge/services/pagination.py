@@ -1,4 +1,4 @@
-"""Page/page_size and signed-cursor pagination over any DynamoDB query, newest first (DESIGN §6)."""
+"""Page/page_size and signed-cursor pagination over any DynamoDB query, newest first (README, "API conventions")."""
 
 from __future__ import annotations
 

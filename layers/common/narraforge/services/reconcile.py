@@ -6,9 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist
-
-from narraforge.data.models import JobItem
+from narraforge.data import jobs as jobs_repo
 from narraforge.domain.job_state import ACTIVE
 from narraforge.domain.refunds import fail_and_refund
 from narraforge.enums import JobStatus
@@ -26,10 +24,10 @@ def reconcile(event: dict[str, Any]) -> dict[str, Any]:
         return {"settled": False}
     ids = json.loads(detail.get("input") or "{}")
     try:
-        job = JobItem.get(*JobItem.key(ids["user_id"], ids["job_id"]), consistent_read=True)
-    except (KeyError, DoesNotExist):
+        job = jobs_repo.find(ids["user_id"], ids["job_id"], consistent=True)
+    except KeyError:
         return {"settled": False}
-    if JobStatus(job.status) not in ACTIVE:
+    if job is None or JobStatus(job.status) not in ACTIVE:
         return {"settled": False}
     to = JobStatus.CANCELLED if status == "ABORTED" else JobStatus.FAILED
     settled = fail_and_refund(job, MESSAGES[status], allowed=ACTIVE, stage=job.current_stage, to=to)

@@ -6,13 +6,13 @@ cancelled regeneration leaves no gap in the numbers."""
 from __future__ import annotations
 
 from pydantic import ValidationError
-from pynamodb.expressions.update import Action
 
-from narraforge.data import checkpoints, keys, s3
-from narraforge.data.models import CheckpointItem, JobItem
-from narraforge.domain.errors import InvalidInput
+from narraforge.data import checkpoints, s3
+from narraforge.data import jobs as jobs_repo
+from narraforge.data.jobs import Job
 from narraforge.domain.stages import progress_before
 from narraforge.enums import Stage
+from narraforge.errors import InvalidInput
 from narraforge.observability import logger
 from narraforge.schemas.briefs import ProductionBrief
 from narraforge.schemas.narratives import RegenerateRequest
@@ -26,7 +26,7 @@ STRUCTURAL_FIELDS = {"production_type", "genre", "subject", "target_length", "ch
 
 
 def regenerate(current: CurrentUser, narrative_id: str, body: RegenerateRequest,
-               idempotency_key: str | None, admit: jobs.Admit | None = None) -> tuple[JobItem, bool]:
+               idempotency_key: str | None, admit: jobs.Admit | None = None) -> tuple[Job, bool]:
     """`admit` (the generation rate limit) runs only once the request passed every check."""
     head = get_head(current.id, narrative_id)
     source = jobs.get(current.id, get_version(narrative_id, int(head.version)).job_id)
@@ -41,30 +41,28 @@ def regenerate(current: CurrentUser, narrative_id: str, body: RegenerateRequest,
         return job, False
     reused = _reuse_checkpoints(source.job_id, job, body.from_stage)
     first_to_run = next((stage for stage in Stage if stage not in reused), Stage.OUTPUT_PROCESSING)
-    job.update(actions=[
-        JobItem.completed_stages.set([stage.value for stage in reused]),
-        JobItem.progress_percentage.set(round(progress_before(first_to_run), 4)),
-        *_segment_counts(job.job_id, reused),
-    ])
+    segments_total, segments_drafted = _segment_counts(job.job_id, reused)
+    jobs_repo.mark_reused(job, completed_stages=[stage.value for stage in reused],
+                          progress=round(progress_before(first_to_run), 4), segments_total=segments_total,
+                          segments_drafted=segments_drafted)
     logger.info("regeneration created", extra={"job_id": job.job_id, "narrative_id": narrative_id,
                                                "parent_version": int(head.version),
                                                "reused": [s.value for s in reused]})
     return jobs.start(job), True
 
 
-def _segment_counts(job_id: str, reused: list[Stage]) -> list[Action]:
-    """The segment counters of what was reused: the plan's size, and the drafts taken over."""
-    actions: list[Action] = []
+def _segment_counts(job_id: str, reused: list[Stage]) -> tuple[int | None, int | None]:
+    """The segment counters of what was reused: the plan's size, and the drafts taken over (None: not reused)."""
+    total = drafted = None
     if Stage.SEGMENT_PLANNING in reused:
         plan = s3.get_json(s3.stage_key(job_id, Stage.SEGMENT_PLANNING.number, Stage.SEGMENT_PLANNING.value))
-        actions.append(JobItem.segments_total.set(len(plan["segments"])))
+        total = len(plan["segments"])
     if Stage.SEGMENT_GENERATION in reused:
         drafted = checkpoints.count_segments(job_id, Stage.SEGMENT_GENERATION.number)
-        actions.append(JobItem.segments_drafted.set(drafted))
-    return actions
+    return total, drafted
 
 
-def _merged_brief(source: JobItem, body: RegenerateRequest) -> ProductionBrief:
+def _merged_brief(source: Job, body: RegenerateRequest) -> ProductionBrief:
     overrides = body.brief_overrides
     structural = sorted(STRUCTURAL_FIELDS & overrides.keys())
     if structural and body.from_stage is not Stage.BRIEF_INTERPRETATION:
@@ -82,7 +80,7 @@ def _merged_brief(source: JobItem, body: RegenerateRequest) -> ProductionBrief:
         ]) from exc
 
 
-def _reuse_checkpoints(source_job_id: str, job: JobItem, from_stage: Stage) -> list[Stage]:
+def _reuse_checkpoints(source_job_id: str, job: Job, from_stage: Stage) -> list[Stage]:
     """Copies the stage (and segment) outputs before `from_stage` into the new job, with checkpoints
     that bill nothing: those stages are neither re-run nor re-billed."""
     reused: list[Stage] = []
@@ -95,14 +93,9 @@ def _reuse_checkpoints(source_job_id: str, job: JobItem, from_stage: Stage) -> l
             index = int(row.segment)
             target = s3.segment_key(job.job_id, stage.number, index)
             s3.copy(row.s3_key, target)
-            _copied(job.job_id, keys.segment_sk(stage.number, index), row, target)
+            checkpoints.save_copied(job.job_id, stage.number, stage=row.stage, segment=row.segment, s3_key=target)
         target = s3.stage_key(job.job_id, stage.number, stage.value)
         s3.copy(s3.stage_key(source_job_id, stage.number, stage.value), target)
-        _copied(job.job_id, keys.stage_sk(stage.number), None, target, stage=stage)
+        checkpoints.save_copied(job.job_id, stage.number, stage=stage.value, segment=None, s3_key=target)
         reused.append(stage)
     return reused
-
-
-def _copied(job_id: str, sk: str, row: CheckpointItem | None, key: str, stage: Stage | None = None) -> None:
-    checkpoints.save_copied(job_id, sk, stage=stage.value if stage else row.stage,
-                            segment=row.segment if row else None, s3_key=key)

@@ -3,8 +3,8 @@ billing itself is the job core's: `domain.billing`)."""
 
 from __future__ import annotations
 
-from narraforge.data import keys
-from narraforge.data.models import UsageLogItem
+from narraforge.data import usage as usage_repo
+from narraforge.data.usage import UsageLog
 from narraforge.domain.quotas import current_month, reset_date
 from narraforge.domain.tiers import limits_for
 from narraforge.enums import JobStatus, Tier
@@ -15,12 +15,11 @@ from narraforge.services.pagination import fetch_page
 
 def report(current: CurrentUser, *, page: int, page_size: int, cursor: str | None) -> UsageResponse:
     month = current_month()
-    pk = keys.usage_log_pk(current.id, month)
+    listing = usage_repo.log_listing(current.id, month)
     result = fetch_page(
-        lambda **kw: UsageLogItem.query(pk, scan_index_forward=False, **kw),
-        lambda: UsageLogItem.count(pk),
+        listing.query, listing.count,
         page=page, page_size=page_size, cursor=cursor, scope=f"usage:{current.id}:{month}",
-        key_attributes=("pk", "sk"),
+        key_attributes=listing.key_attributes,
     )
     usage = current.usage
     return UsageResponse(
@@ -35,7 +34,7 @@ def report(current: CurrentUser, *, page: int, page_size: int, cursor: str | Non
     )
 
 
-def _entry(item: UsageLogItem) -> UsageLogEntry:
+def _entry(item: UsageLog) -> UsageLogEntry:
     return UsageLogEntry(id=item.sk, job_id=item.job_id, narrative_id=item.narrative_id,
                          status=JobStatus(item.status) if item.status else JobStatus.COMPLETED,
                          llm_calls=int(item.llm_calls or 0), tokens_used=int(item.tokens_used),

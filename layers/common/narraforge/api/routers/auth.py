@@ -10,8 +10,8 @@ from fastapi.responses import RedirectResponse
 from narraforge.api.app_factory import COMMON_ERRORS, error_response
 from narraforge.api.deps import CurrentUserDep, limit_auth_attempts, limit_password_checks
 from narraforge.config import get_settings
-from narraforge.domain.errors import BadRequest, DomainError, InvalidInput
 from narraforge.enums import OAuthProvider
+from narraforge.errors import BadRequest, DomainError, InvalidInput
 from narraforge.schemas.auth import (
     AuthResponse,
     DeleteAccountRequest,

@@ -11,6 +11,7 @@ from typing import Any
 
 from narraforge.llm.offline.subject import Subject, read_subject, style_moods
 from narraforge.llm.offline.vocab import load
+from narraforge.llm.offline.world_facts import world_update
 
 Facts = dict[str, Any]
 
@@ -95,6 +96,29 @@ def brief_interpretation(facts: Facts, rng: random.Random) -> dict[str, Any]:
 
 
 def world_architecture(facts: Facts, rng: random.Random) -> dict[str, Any]:
+    """The places and rules of the project's world (CONTEXT `world`), when the story has one: new places only
+    while it has fewer than two."""
+    invented = _invented_world(facts, rng)
+    known = facts.get("world")
+    if not known:
+        return invented
+    count = int(facts.get("place_count", 4))
+    words = _words(facts)
+    senses = lexicon(facts)["senses"]
+    places = [{"name": p["name"], "description": p.get("description") or rng.choice(words["place_descriptions"])
+               .format(adj=rng.choice(["crowded", "quiet", "watchful"]), sense=rng.choice(senses))}
+              for p in (known.get("places") or [])[:count]]
+    taken = {p["name"].casefold() for p in places}
+    places += [p for p in invented["places"] if p["name"].casefold() not in taken][: max(0, 2 - len(places))]
+    rules = [str(r.get("description") or r["name"]) for r in known.get("rules") or []][:8]
+    summary = str(known.get("summary") or "")
+    period = invented["period"]
+    return {**invented, "places": places, "rules": rules or invented["rules"],
+            "setting_summary": f"{period[:1].upper() + period[1:]}. {summary}" if summary
+            else invented["setting_summary"]}
+
+
+def _invented_world(facts: Facts, rng: random.Random) -> dict[str, Any]:
     lex = lexicon(facts)
     words = _words(facts)
     count = int(facts.get("place_count", 4))
@@ -177,6 +201,27 @@ def _names(facts: Facts, count: int, rng: random.Random, hero: str | None = None
     return picked
 
 
+def _pronouns_of(facts: Facts, name: str) -> str:
+    """A world character's pronouns, guessed from the name banks by first name (else they/them)."""
+    bank = load("lexicon_pl" if polish(facts) else "lexicon_en")["names"]
+    first = _first(name).casefold()
+    for group, pronouns in (("female", "she/her"), ("male", "he/him"), ("neutral", "they/them")):
+        if first in {n.casefold() for n in bank[group]}:
+            return pronouns
+    return "they/them"
+
+
+def _cast(facts: Facts, count: int, rng: random.Random, hero: str | None) -> list[tuple[str, str]]:
+    """The world's characters to reuse (CONTEXT `world_cast`) in their slots, then invented ones whose first
+    names are unlike any character of the world (the dead included)."""
+    reused = list(facts.get("world_cast") or [])
+    if "world_cast" not in facts:
+        return _names(facts, count, rng, hero)
+    avoid = {_first(c["name"]).casefold() for c in [*reused, *(facts.get("world_others") or [])]}
+    invented = [(n, p) for n, p in _names(facts, count + len(avoid), rng, hero) if _first(n).casefold() not in avoid]
+    return [(c["name"], _pronouns_of(facts, c["name"])) for c in reused][:count] + invented[: count - len(reused)]
+
+
 def character_architecture(facts: Facts, rng: random.Random) -> dict[str, Any]:
     lex = lexicon(facts)
     words = _words(facts)
@@ -185,7 +230,8 @@ def character_architecture(facts: Facts, rng: random.Random) -> dict[str, Any]:
     roles += ["supporting"] * (count - len(roles))
     about = subject_of(facts)
     characters = []
-    cast = _names(facts, count, rng, about.pronouns)
+    cast = _cast(facts, count, rng, about.pronouns)
+    described = {c["name"]: c["description"] for c in facts.get("world_cast") or [] if c.get("description")}
     for i, ((name, pronouns), role) in enumerate(zip(cast, roles, strict=False)):
         subj, poss = PRONOUN_FORMS[pronouns]
         trade = rng.choice(lex["trades"])
@@ -205,7 +251,8 @@ def character_architecture(facts: Facts, rng: random.Random) -> dict[str, Any]:
                     "role": role,
                     "pronouns": pronouns,
                     "age": rng.randint(19, 67),
-                    "description": f"{trade[:1].upper() + trade[1:]}, uważne spojrzenie, szybkie dłonie.",
+                    "description": described.get(name)
+                    or f"{trade[:1].upper() + trade[1:]}, uważne spojrzenie, szybkie dłonie.",
                     "want": f"zrozumieć {about.motif}" if i == 0 and about.motif else rng.choice(words["wants"]),
                     "fear": rng.choice(words["fears"]),
                     "secret": f"ukrywa, co naprawdę łączy ją lub jego z tym: {slots['threat']}",
@@ -221,8 +268,8 @@ def character_architecture(facts: Facts, rng: random.Random) -> dict[str, Any]:
                 "role": role,
                 "pronouns": pronouns,
                 "age": rng.randint(19, 67),
-                "description": f"{'An' if trade[:1].lower() in 'aeiou' else 'A'} {trade} with "
-                f"{rng.choice(words['eyes'])} eyes and {rng.choice(words['hands'])} hands.",
+                "description": described.get(name) or f"{'An' if trade[:1].lower() in 'aeiou' else 'A'} {trade} "
+                f"with {rng.choice(words['eyes'])} eyes and {rng.choice(words['hands'])} hands.",
                 "want": (f"to understand {slots['obj']} before it costs too much" if i == 0 and about.motif
                          else rng.choice(words["wants"]).format(**slots)),
                 "fear": rng.choice(words["fears"]).format(**slots),
@@ -459,6 +506,7 @@ BUILDERS: dict[str, Callable[[Facts, random.Random], dict[str, Any]]] = {
     "segment_plan": segment_plan,
     "coherence_review": coherence_review,
     "editorial_review": editorial_review,
+    "world_update": world_update,
 }
 
 

@@ -1,4 +1,4 @@
-"""The offline engine (DESIGN §8): a deterministic provider that needs no network and no key.
+"""The offline engine (README, "Using a real model"): a deterministic provider that needs no network and no key.
 
 It reads the fenced JSON CONTEXT block every NarraForge prompt carries, answers structured calls with a
 schema-valid object built from those facts (dispatching on `json_schema["name"]`) and prose calls with

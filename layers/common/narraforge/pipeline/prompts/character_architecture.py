@@ -6,9 +6,15 @@ from typing import Any
 
 from narraforge.llm.base import Message
 from narraforge.pipeline.prompts.common import brief_facts, compact_places, json_reply_rule, language_rule, system, user
+from narraforge.pipeline.world_context import WorldView
 from narraforge.schemas.briefs import ProductionBrief
 
 SCHEMA_NAME = "character_architecture"
+WORLD_RULE = """This story is set in the project's existing world. The first characters are the world's own
+(CONTEXT `world_cast`), in that order and under those exact names, keeping what the world says of them (their
+state, place, bonds and what they know); invent only the rest, with first names unlike any of the world's.
+`world_others` are the world's other characters this story may mention: never cast one whose status is dead (the
+dead may only be remembered)."""
 
 
 def messages(
@@ -17,7 +23,10 @@ def messages(
     world: dict[str, Any],
     roles: list[str],
     instructions: str | None = None,
+    world_view: WorldView | None = None,
+    cast: list[dict[str, Any]] | None = None,
 ) -> list[Message]:
+    """`cast`: the world's characters the story reuses, in their slots (`stages/character_architecture.world_cast`)."""
     n = brief.character_count
     task = f"""Create the cast: EXACTLY {n} named character{"s" if n != 1 else ""} — not one more, not one fewer.
 Use these roles, in this order: {", ".join(roles)}. The first is the protagonist and viewpoint character.
@@ -30,6 +39,8 @@ they change by the end), voice (how they speak, with one typical turn of phrase)
 Make wants collide: every character should want something that complicates another's goal.
 {language_rule(brief)}
 {json_reply_rule(SCHEMA_NAME)}"""
+    if world_view is not None:
+        task = f"{task}\n{WORLD_RULE}"
     facts = {
         **brief_facts(brief),
         "premise": interpretation["premise"],
@@ -38,4 +49,9 @@ Make wants collide: every character should want something that complicates anoth
         "places": compact_places(world),
         "roles": roles,
     }
+    if world_view is not None:
+        reused = {entry["id"] for entry in cast or []}
+        facts["world_cast"] = [world_view.card_of("characters", entry) for entry in cast or []]
+        facts["world_others"] = [{key: card[key] for key in ("name", "status", "location") if key in card}
+                                 for card in world_view.cards("characters") if card["id"] not in reused]
     return [system(brief, "a character designer"), user(task, facts, instructions)]

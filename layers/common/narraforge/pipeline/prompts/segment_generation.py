@@ -3,6 +3,7 @@ extend a draft that came out short."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from narraforge.llm.base import Message
@@ -138,10 +139,14 @@ def lean_extend_messages(
     text_so_far_closing: str,
     words_needed: int,
     missing: list[str],
+    subject_words: Sequence[str] = (),
 ) -> list[Message]:
-    """The continuation prompt for a model under 1B parameters; characters the text has not named yet enter."""
+    """The continuation prompt for a model under 1B parameters; characters the text has not named yet enter, or
+    the subject it drifted from comes back in so many words."""
     first = missing[0].split()[0] if missing else ""
     enter = f' {", ".join(missing)} must appear and speak. Start with the words "{first}".' if missing else ""
+    if subject_words and not missing:
+        enter = f" Now show this happening: {brief.subject}. Use the words: {', '.join(subject_words)}."
     task = (
         f"Continue this {brief.genre.value.replace('_', ' ')} story about: {brief.subject}.\n"
         f"Characters: {_cast_line(cast)}.{enter}\n"

@@ -11,8 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from narraforge.domain.errors import ValidationFailed
 from narraforge.enums import Stage
+from narraforge.errors import ValidationFailed
 from narraforge.llm.base import Completion, LlmBadOutput, Message
 from narraforge.llm.offline import context_of
 from narraforge.llm.offline.plans import deterministic_plan

@@ -8,10 +8,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from narraforge.enums import Genre
+from narraforge.pipeline import world_context
 from narraforge.pipeline.context import ModelRole, StageContext
 from narraforge.pipeline.prompts import character_architecture as prompt
 from narraforge.pipeline.stages import checks
 from narraforge.pipeline.stages.calls import ask_planned, interpretation, world
+from narraforge.pipeline.world_context import WorldView
 
 ROLES = ("protagonist", "antagonist", "ally", "mentor", "rival", "confidant", "wildcard", "witness")
 
@@ -80,16 +82,64 @@ def problems(reply: Cast, count: int, roles: list[str]) -> list[checks.Problem]:
     return found
 
 
+def world_cast(view: WorldView, count: int) -> list[dict[str, Any]]:
+    """The world's characters this story casts, in the selection's order (the featured ones first, as the
+    brief lists them), among those who may act: never the dead."""
+    return view.castable()[:count]
+
+
+def world_problems(reply: Cast, cast: list[dict[str, Any]], view: WorldView) -> list[checks.Problem]:
+    """Slot k holds the world's k-th cast character (by name); no one is a character the world knows as dead."""
+    found = []
+    names = [c.name.strip().casefold() for c in reply.characters]
+    for k, entry in enumerate(cast):
+        if k >= len(names) or names[k] != entry["name"].casefold():
+            found.append(checks.Problem(("characters", k), f"must be {entry['name']!r}, of this story's world"))
+    dead = {c["name"].casefold(): c["name"] for c in view.all_characters() if c.get("status") == "dead"}
+    for i, name in enumerate(names):
+        if name in dead:
+            found.append(checks.Problem(("characters", i), f"{dead[name]!r} is dead in this world"))
+    return found
+
+
+def reuse(characters: list[dict[str, Any]], cast: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each world character under its own name; a locked one with its description as written, another with
+    the world's description when it has one."""
+    out = []
+    for k, character in enumerate(characters):
+        if k < len(cast):
+            entry = cast[k]
+            described = entry.get("description")
+            character = {**character, "name": entry["name"],
+                         "description": described if described else character["description"]}
+        out.append(character)
+    return out
+
+
 def run(ctx: StageContext) -> dict[str, Any]:
     brief = ctx.brief
     roles = roles_for(brief.character_count, brief.genre)
+    view = world_context.for_later_stage(ctx)
+    cast = world_cast(view, brief.character_count) if view else []
+
+    def check(reply: Cast) -> list[checks.Problem]:
+        found = problems(reply, brief.character_count, roles)
+        return found + world_problems(reply, cast, view) if view else found
+
     planned = ask_planned(
         ctx,
         ModelRole.PLANNING,
-        prompt.messages(brief, interpretation(ctx), world(ctx), roles, ctx.instructions),
+        prompt.messages(brief, interpretation(ctx), world(ctx), roles, ctx.instructions, view, cast),
         name=prompt.SCHEMA_NAME,
         model=Cast,
         max_tokens=300 + 260 * brief.character_count,
-        check=lambda reply: problems(reply, brief.character_count, roles),
+        check=check,
     )
-    return {"characters": [c.model_dump() for c in planned.reply.characters], "fallbacks": planned.fallbacks}
+    characters = [c.model_dump() for c in planned.reply.characters]
+    if view is None:
+        return {"characters": characters, "fallbacks": planned.fallbacks, "world_version": None,
+                "world_entries_used": []}
+    return {"characters": reuse(characters, cast), "fallbacks": planned.fallbacks, "world_version": view.version,
+            "world_entries_used": view.ids(("characters",)),
+            "world_cast": {entry["name"]: entry["id"] for entry in cast},
+            "world_dead": [c["name"] for c in view.dead()]}

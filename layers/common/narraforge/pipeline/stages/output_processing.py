@@ -75,8 +75,12 @@ def assemble(ctx: StageContext) -> AssembledNarrative:
     }
     structure = ctx.output_of(Stage.STRUCTURE_DESIGN)
     fallbacks = fallbacks_of(ctx)
+    built = world(ctx)
     metadata = {
-        "world": {k: v for k, v in world(ctx).items() if k != "fallbacks"},
+        "world": {k: v for k, v in built.items() if k not in ("fallbacks", "world_version", "world_entries_used")},
+        "world_version": built.get("world_version"),
+        "world_entries_used": [*built.get("world_entries_used", []),
+                               *ctx.output_of(Stage.CHARACTER_ARCHITECTURE).get("world_entries_used", [])],
         "characters": cast,
         "structure": structure,
         "segments": [

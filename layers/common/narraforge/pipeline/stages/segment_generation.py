@@ -29,6 +29,7 @@ from narraforge.pipeline.metrics import characters_present
 from narraforge.pipeline.prompts import segment_generation as prompt
 from narraforge.pipeline.prompts.common import bible
 from narraforge.pipeline.stages.calls import ask_text, characters, interpretation, plans, token_budget, world
+from narraforge.pipeline.stages.checks import content_words, mentions_any
 from narraforge.pipeline.text import SENTENCE_RE, closing, strip_scaffolding, trim, word_count, words
 
 ROLLING_SYNOPSIS_WORDS = 150
@@ -118,6 +119,8 @@ def run_segment(ctx: StageContext, index: int) -> dict[str, Any]:
     text = strip_scaffolding(text)
     calls = 1
     names = [c["name"] for c in cast]
+    # The opening and the ending carry the premise: there a small model's text must say what the story is about.
+    subject = content_words(brief.subject, brief.language) if lean and index in (0, count - 1) else []
 
     def missing() -> list[str]:
         """Planned characters a small model's text has not named yet (a larger model is trusted with its cast)."""
@@ -125,17 +128,30 @@ def run_segment(ctx: StageContext, index: int) -> dict[str, Any]:
             return []
         return [name for name, found in characters_present(text, names, brief.language).items() if not found]
 
-    # A small model leaves planned characters out: its draft makes room, and continuations bring them in, one
-    # character each (asked for several at once, a 135M model names one at best).
-    if missing() and word_count(text) > ROOM_FOR_CAST * target:
+    asked_subject = False
+
+    def off_subject() -> list[str]:
+        """The subject's words this text lacks, when it lacks most of them (a small model drifts off the brief);
+        asked for once."""
+        lacking = [word for word in subject if not mentions_any(text, [word])]
+        return lacking if not asked_subject and 2 * len(lacking) > len(subject) else []
+
+    # A small model leaves the subject and planned characters out: its draft makes room, and continuations bring
+    # them in — the subject first, then one character each (asked for several at once, a 135M model names one
+    # at best).
+    if (missing() or off_subject()) and word_count(text) > ROOM_FOR_CAST * target:
         text = trim(text, round(ROOM_FOR_CAST * target))
-    while (truncated or missing() or word_count(text) < (1 - tolerance / 2) * target) and calls <= MAX_EXTENSIONS:
-        absent = missing()
+    while (truncated or missing() or off_subject() or word_count(text) < (1 - tolerance / 2) * target) \
+            and calls <= MAX_EXTENSIONS:
+        lacking = off_subject()
+        absent = [] if lacking else missing()
+        asked_subject = asked_subject or bool(lacking)
         room = target - word_count(text)
-        needed = max(room // len(absent) if absent else room, target // 10)
+        asks = len(missing()) + bool(lacking)
+        needed = max(room // asks if asks else room, target // 10)
         if lean:
             messages = prompt.lean_extend_messages(brief, cast=cast, text_so_far_closing=closing(text, CLOSING_WORDS),
-                                                   words_needed=needed, missing=absent[:1])
+                                                   words_needed=needed, missing=absent[:1], subject_words=lacking)
         else:
             messages = prompt.extend_messages(
                 brief,

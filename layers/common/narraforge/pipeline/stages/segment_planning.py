@@ -14,8 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from narraforge.domain.errors import ValidationFailed
 from narraforge.enums import Stage
+from narraforge.errors import ValidationFailed
 from narraforge.pipeline.context import ModelRole, StageContext
 from narraforge.pipeline.layout import PLAN_CHUNK, chunks, segment_targets
 from narraforge.pipeline.prompts import segment_planning as prompt

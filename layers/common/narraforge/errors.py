@@ -56,6 +56,19 @@ class Conflict(DomainError):
     """The thing's current state forbids it (a finished job cancelled, an email already taken)."""
 
 
+class PreconditionFailed(DomainError):
+    """A conditional write whose condition is false: the client's copy is stale (If-Match names an older
+    version) or the thing exists where the client expected none (If-None-Match: *)."""
+
+
+class PreconditionRequired(DomainError):
+    """An update sent without the version it was based on: accepting it could overwrite a newer one unseen."""
+
+
+class UnsupportedMediaType(DomainError):
+    """A body in a format this operation does not read (a PATCH that is not a JSON Merge Patch)."""
+
+
 class RateLimited(DomainError):
     """Too many requests in the window."""
 
