@@ -134,7 +134,7 @@ def test_two_writers_with_the_same_etag_exactly_one_wins(alice, monkeypatch):
 
     create_world(alice)
     barrier = threading.Barrier(2)
-    real_client = store.client
+    real_client = store.s3_client
 
     class HeldS3:
         def __init__(self, s3):
@@ -147,14 +147,14 @@ def test_two_writers_with_the_same_etag_exactly_one_wins(alice, monkeypatch):
         def __getattr__(self, name):
             return getattr(self._s3, name)
 
-    monkeypatch.setattr(store, "client", lambda service: HeldS3(real_client(service)))
+    monkeypatch.setattr(store, "s3_client", lambda: HeldS3(real_client()))
 
     def write(summary: str):
         return alice.put(world_url(alice), json={**WORLD, "summary": summary}, headers={"If-Match": '"1"'})
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(write, ["Writer A", "Writer B"]))
-    monkeypatch.setattr(store, "client", real_client)
+    monkeypatch.setattr(store, "s3_client", real_client)
 
     assert sorted(r.status_code for r in results) == [200, 412], [r.text for r in results]
     winner = next(r for r in results if r.status_code == 200)

@@ -19,8 +19,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
 from narraforge.config import get_settings
-from narraforge.data import keys, s3
-from narraforge.data.aws import client
+from narraforge.data import keys
 from narraforge.data.base import BaseItem, utcnow
 from narraforge.data.listing import Listing
 from narraforge.data.models import ProjectItem, WorldItem, WorldUpdateItem, WorldVersionItem
@@ -63,9 +62,17 @@ def version(project_id: str, number: int) -> WorldVersionItem | None:
         return None
 
 
+def s3_client() -> Any:
+    """The S3 client, imported on first use: boto3 (~40 ms) stays out of the projects function's cold start,
+    whose project routes never touch S3."""
+    from narraforge.data.aws import client
+
+    return client("s3")
+
+
 def read_document(item: WorldItem | WorldVersionItem) -> dict[str, Any]:
     extra = {"VersionId": item.s3_version_id} if item.s3_version_id else {}
-    body = client("s3").get_object(Bucket=get_settings().bucket_name, Key=item.s3_key, **extra)["Body"].read()
+    body = s3_client().get_object(Bucket=get_settings().bucket_name, Key=item.s3_key, **extra)["Body"].read()
     return json.loads(body)
 
 
@@ -96,7 +103,7 @@ def write(user_id: str, project_id: str, document: dict[str, Any], *, based_on: 
     body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     bucket = get_settings().bucket_name
     key = object_key(project_id, number, keys.new_id())
-    put = client("s3").put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
+    put = s3_client().put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
     version_id = put.get("VersionId")
     now = utcnow()
     facts = {"project_id": project_id, "s3_key": key, "s3_version_id": version_id, "entry_counts": entry_counts,
@@ -133,13 +140,15 @@ def _discard(bucket: str, key: str, version_id: str | None) -> None:
     left behind by a crash is never pointed at, and goes with the project."""
     extra = {"VersionId": version_id} if version_id else {}
     try:
-        client("s3").delete_object(Bucket=bucket, Key=key, **extra)
+        s3_client().delete_object(Bucket=bucket, Key=key, **extra)
     except Exception:  # the write's own outcome (a conflict) is what the caller must see
         logger.warning("could not delete a discarded world object", extra={"s3_key": key})
 
 
 def delete_all(project_id: str) -> None:
     """Every version's object (all S3 object versions) and every world item of the project."""
+    from narraforge.data import s3  # boto3 on first use, as s3_client
+
     s3.delete_prefix(prefix(project_id))
     items = list(BaseItem.query(keys.world_pk(project_id)))
     with BaseItem.batch_write() as batch:
