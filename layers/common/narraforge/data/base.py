@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Self
 
 from pynamodb.attributes import (
     DiscriminatorAttribute,
@@ -10,6 +11,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
 )
 from pynamodb.connection import TableConnection
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -62,6 +64,14 @@ class BaseItem(Model):
 
     gsi1 = Gsi1()
     gsi2 = Gsi2()
+
+    @classmethod
+    def find(cls, hash_key: str, range_key: str, *, consistent_read: bool = False) -> Self | None:
+        """The item at that key, or None: what every repository read needs, where `get` raises DoesNotExist."""
+        try:
+            return cls.get(hash_key, range_key, consistent_read=consistent_read)
+        except DoesNotExist:
+            return None
 
     @classmethod
     def tag(cls) -> Action:

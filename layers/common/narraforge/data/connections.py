@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import size
 
 from narraforge.data import keys
@@ -22,10 +22,7 @@ def save(connection_id: str, user_id: str, *, token_expires_at: int, ttl: timede
 
 
 def find(connection_id: str) -> ConnectionItem | None:
-    try:
-        return ConnectionItem.get(*ConnectionItem.key(connection_id), consistent_read=True)
-    except DoesNotExist:
-        return None
+    return ConnectionItem.find(*ConnectionItem.key(connection_id), consistent_read=True)
 
 
 def subscribe(connection: ConnectionItem, job_id: str, *, max_jobs: int) -> bool:

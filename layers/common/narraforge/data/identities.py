@@ -42,10 +42,7 @@ def save_state(state_hash: str, *, provider: str, code_verifier: str, redirect_u
 
 
 def find_state(state_hash: str) -> OAuthStateItem | None:
-    try:
-        return OAuthStateItem.get(*OAuthStateItem.key(state_hash), consistent_read=True)
-    except DoesNotExist:
-        return None
+    return OAuthStateItem.find(*OAuthStateItem.key(state_hash), consistent_read=True)
 
 
 def consume_state(pending: OAuthStateItem) -> bool:

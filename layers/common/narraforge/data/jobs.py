@@ -52,25 +52,16 @@ def put_idempotency(tx: Transaction, user_id: str, idempotency_key: str, *, body
 
 
 def find_idempotency(user_id: str, idempotency_key: str) -> IdempotencyItem | None:
-    try:
-        return IdempotencyItem.get(*IdempotencyItem.key(user_id, idempotency_key), consistent_read=True)
-    except DoesNotExist:
-        return None
+    return IdempotencyItem.find(*IdempotencyItem.key(user_id, idempotency_key), consistent_read=True)
 
 
 def find(user_id: str, job_id: str, *, consistent: bool = False) -> JobItem | None:
-    try:
-        return JobItem.get(*JobItem.key(user_id, job_id), consistent_read=consistent)
-    except DoesNotExist:
-        return None
+    return JobItem.find(*JobItem.key(user_id, job_id), consistent_read=consistent)
 
 
 def reread(job: JobItem) -> JobItem | None:
     """A fresh copy of the head (consistent); None if it was deleted."""
-    try:
-        return JobItem.get(job.pk, job.sk, consistent_read=True)
-    except DoesNotExist:
-        return None
+    return JobItem.find(job.pk, job.sk, consistent_read=True)
 
 
 def refresh(job: JobItem) -> bool:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from narraforge.data import keys, projects, usage
 from narraforge.data.base import utcnow
@@ -22,17 +22,11 @@ NarrativeVersion = NarrativeVersionItem
 
 
 def find_head(user_id: str, narrative_id: str) -> NarrativeItem | None:
-    try:
-        return NarrativeItem.get(*NarrativeItem.key(user_id, narrative_id))
-    except DoesNotExist:
-        return None
+    return NarrativeItem.find(*NarrativeItem.key(user_id, narrative_id))
 
 
 def find_version(narrative_id: str, number: int) -> NarrativeVersionItem | None:
-    try:
-        return NarrativeVersionItem.get(*NarrativeVersionItem.key(narrative_id, number))
-    except DoesNotExist:
-        return None
+    return NarrativeVersionItem.find(*NarrativeVersionItem.key(narrative_id, number))
 
 
 def take_version_number(user_id: str, narrative_id: str) -> int | None:

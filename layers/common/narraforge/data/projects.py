@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from narraforge.data import keys, usage
 from narraforge.data.base import BaseItem, utcnow
@@ -38,10 +38,7 @@ def create(user_id: str, *, name: str, description: str | None, world_id: str | 
 
 
 def find(user_id: str, project_id: str) -> ProjectItem | None:
-    try:
-        return ProjectItem.get(*ProjectItem.key(user_id, project_id))
-    except DoesNotExist:
-        return None
+    return ProjectItem.find(*ProjectItem.key(user_id, project_id))
 
 
 def listing(user_id: str) -> Listing:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from narraforge.data import keys
 from narraforge.data.base import BaseItem
@@ -30,10 +30,7 @@ def signed_in(user_id: str, family: str, month: str) -> tuple[UserItem | None, S
 
 
 def find_refresh_token(token_hash: str) -> RefreshTokenItem | None:
-    try:
-        return RefreshTokenItem.get(*RefreshTokenItem.key(token_hash), consistent_read=True)
-    except DoesNotExist:
-        return None
+    return RefreshTokenItem.find(*RefreshTokenItem.key(token_hash), consistent_read=True)
 
 
 def issue(user_id: str, token_hash: str, *, family: str | None, expires_at: datetime,

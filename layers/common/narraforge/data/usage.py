@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
 
 from narraforge.data import keys
@@ -32,10 +31,7 @@ def current_month() -> str:
 
 
 def find(user_id: str, month: str, *, consistent: bool = False) -> UsageItem | None:
-    try:
-        return UsageItem.get(*UsageItem.key(user_id, month), consistent_read=consistent)
-    except DoesNotExist:
-        return None
+    return UsageItem.find(*UsageItem.key(user_id, month), consistent_read=consistent)
 
 
 def is_month(item: UsageItem, month: str) -> bool:
@@ -138,10 +134,7 @@ def logs_of(user_id: str, month: str) -> list[UsageLogItem]:
 
 
 def find_deleted(email: str, month: str) -> DeletedUsageItem | None:
-    try:
-        return DeletedUsageItem.get(*DeletedUsageItem.key(email, month), consistent_read=True)
-    except DoesNotExist:
-        return None
+    return DeletedUsageItem.find(*DeletedUsageItem.key(email, month), consistent_read=True)
 
 
 def tombstone(email: str, month: str, usage: UsageItem, expires: datetime) -> DeletedUsageItem:
@@ -165,7 +158,4 @@ def add_to_stats(tx: Transaction, **deltas: float) -> None:
 
 
 def platform_stats() -> StatsItem | None:
-    try:
-        return StatsItem.get(*StatsItem.key())
-    except DoesNotExist:
-        return None
+    return StatsItem.find(*StatsItem.key())

@@ -60,10 +60,7 @@ def create(email: str, *, full_name: str | None, password_hash: str | None, tier
 
 def find(user_id: str) -> UserItem | None:
     """The profile, read consistently."""
-    try:
-        return UserItem.get(*UserItem.key(user_id), consistent_read=True)
-    except DoesNotExist:
-        return None
+    return UserItem.find(*UserItem.key(user_id), consistent_read=True)
 
 
 def by_email(email: str) -> UserItem | None:

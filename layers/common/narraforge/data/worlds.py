@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import TransactWriteError
 
 from narraforge.config import get_settings
 from narraforge.data import keys
@@ -49,17 +49,11 @@ def object_key(project_id: str, number: int, token: str) -> str:
 
 def head(project_id: str) -> WorldItem | None:
     """The current pointer, read consistently: a write's precondition is checked against it."""
-    try:
-        return WorldItem.get(*WorldItem.key(project_id), consistent_read=True)
-    except DoesNotExist:
-        return None
+    return WorldItem.find(*WorldItem.key(project_id), consistent_read=True)
 
 
 def version(project_id: str, number: int) -> WorldVersionItem | None:
-    try:
-        return WorldVersionItem.get(*WorldVersionItem.key(project_id, number), consistent_read=True)
-    except DoesNotExist:
-        return None
+    return WorldVersionItem.find(*WorldVersionItem.key(project_id, number), consistent_read=True)
 
 
 def s3_client() -> Any:
@@ -86,10 +80,7 @@ def versions(project_id: str) -> Listing:
 
 def update_of(project_id: str, job_id: str) -> WorldUpdateItem | None:
     """The marker a job's world update left, if it landed (read consistently: a retry decides on it)."""
-    try:
-        return WorldUpdateItem.get(*WorldUpdateItem.key(project_id, job_id), consistent_read=True)
-    except DoesNotExist:
-        return None
+    return WorldUpdateItem.find(*WorldUpdateItem.key(project_id, job_id), consistent_read=True)
 
 
 def write(user_id: str, project_id: str, document: dict[str, Any], *, based_on: WorldItem | None,
