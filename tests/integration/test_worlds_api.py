@@ -115,7 +115,7 @@ def test_patch_is_a_json_merge_patch_with_if_match(alice):
     body = patched.json()
     assert body["summary"] == ""  # removed by null: back to its default
     assert body["characters"] == [{**patch["characters"][0], "description": "", "locked": False,
-                                   "relationships": [], "knows": []}]  # arrays are replaced whole
+                                   "relationships": [], "knows": [], "story_states": []}]  # arrays are replaced whole
     assert body["places"] == created["places"] and body["rules"] == created["rules"]  # untouched sections kept
 
     stale = alice.patch(world_url(alice), json={"summary": "x"}, headers={**MERGE_PATCH, "If-Match": '"1"'})

@@ -11,7 +11,7 @@ import pytest
 from narraforge.llm.base import Completion, Message
 from narraforge.llm.offline import OfflineEngine
 
-from tests.helpers import writer_with_project
+from tests.helpers import wait_for_execution, writer_with_project
 
 
 @dataclass
@@ -54,6 +54,14 @@ def provider(monkeypatch):
 @pytest.fixture
 def writer(api):
     return writer_with_project(api, "Pipeline")
+
+
+def run_job(writer, brief: dict[str, Any]) -> dict[str, Any]:
+    """Posts a job in the writer's project, waits for its execution to succeed, and returns the job."""
+    job = writer.post("/jobs/", json={"project_id": writer.project_id, "production_brief": brief})
+    assert job.status_code == 201, job.text
+    assert wait_for_execution(job.json()["execution_arn"])["status"] == "SUCCEEDED"
+    return writer.get(f"/jobs/{job.json()['id']}").json()
 
 
 def short_brief(**overrides: Any) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 from narraforge.data.models import JobItem
 
 from tests.helpers import error_code, error_fields, wait_for_execution
-from tests.pipeline.conftest import short_brief
+from tests.pipeline.conftest import run_job, short_brief
 
 WORLD: dict[str, Any] = {
     "summary": "A drowned archipelago where magic is paid for in memories.",
@@ -25,13 +25,6 @@ WORLD: dict[str, Any] = {
 }
 BRIEF = short_brief(genre="fantasy", subject="A tide-reader learns what the sea took from her family",
                     target_length=900, character_count=2)
-
-
-def run_job(writer, brief: dict[str, Any]) -> dict[str, Any]:
-    job = writer.post("/jobs/", json={"project_id": writer.project_id, "production_brief": brief})
-    assert job.status_code == 201, job.text
-    assert wait_for_execution(job.json()["execution_arn"])["status"] == "SUCCEEDED"
-    return writer.get(f"/jobs/{job.json()['id']}").json()
 
 
 def test_a_job_in_a_project_with_a_world_tells_a_story_of_that_world(writer, provider):

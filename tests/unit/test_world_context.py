@@ -173,3 +173,63 @@ def test_without_a_world_prompts_and_outputs_carry_none_of_it():
     assert ctx.output_of(Stage.CHARACTER_ARCHITECTURE)["world_entries_used"] == []
     assert narrative.metadata["world_version"] is None
     assert world_context.load(ctx, None) is None
+
+
+def test_a_sequel_starts_where_its_prequel_left_the_cast_and_carries_its_timeline():
+    states = {"c-mira": [{"narrative_id": "N1", "narrative_version": 1, "location": "The Glass Reef"},
+                         {"narrative_id": "N2", "narrative_version": 1, "location": "Saltmere"},
+                         {"narrative_id": "N1", "narrative_version": 2, "status": "missing",
+                          "location": "The Glass Reef"}],
+              "c-oren": [{"narrative_id": "N1", "narrative_version": 2, "status": "alive"}]}
+    world = {**WORLD,
+             "characters": [{**c, "story_states": states.get(c["id"], [])} for c in WORLD["characters"]],
+             "history": [*WORLD["history"],
+                         {"id": "h1", "name": "The reef sings", "narrative_id": "N1", "narrative_version": 1},
+                         {"id": "h2", "name": "The reef sings (v2)", "narrative_id": "N1", "narrative_version": 2},
+                         {"id": "h3", "name": "Harbour fire", "narrative_id": "N2", "narrative_version": 1}]}
+    document, prequel = world_context.start_after(world, "N1")
+    by_name = {c["name"]: c for c in document["characters"]}
+    # N1's newest version (2) left Mira missing at the reef, though N2 (another branch) brought her back
+    assert (by_name["Mira Vell"]["status"], by_name["Mira Vell"]["location"]) == ("missing", "The Glass Reef")
+    assert by_name["Oren Vell"]["status"] == "dead"  # the dead stay dead, whatever an earlier end said
+    assert by_name["Tamsin Hale"] == {**WORLD["characters"][2], "story_states": []}  # not in N1: as the world has her
+    assert prequel["narrative_version"] == 2
+    assert [e["name"] for e in prequel["events"]] == ["The reef sings (v2)"]
+    assert [(c["name"], c["status"]) for c in prequel["cast"]] == [("Mira Vell", "missing"), ("Oren Vell", "dead")]
+    assert world["characters"][0]["location"] == "Saltmere"  # the stored document is not changed
+
+    selected, wanted = select(document, brief(subject="A harbour master keeps the lamps lit through winter"),
+                              following=[c["id"] for c in prequel["cast"]])
+    assert [c["name"] for c in selected["characters"]][:2] == ["Mira Vell", "Oren Vell"]
+    view = WorldView(3, document, selected, wanted, prequel)
+    assert next(c["name"] for c in view.castable()) == "Mira Vell"  # missing, yet cast: the prequel left her so
+    assert "Oren Vell" not in [c["name"] for c in view.castable()]
+
+
+def test_an_offline_sequel_opens_after_its_prequel_and_recasts_its_survivors():
+    states = [{"narrative_id": "N1", "narrative_version": 1, "location": "The Glass Reef"}]
+    world = {**WORLD, "characters": [{**c, "story_states": states} for c in WORLD["characters"]],
+             "history": [*WORLD["history"], {"id": "h1", "name": "The reef sings", "narrative_id": "N1",
+                                              "narrative_version": 1}]}
+    seen: dict[str, list[Message]] = {}
+    engine = OfflineEngine("sequel-1")
+
+    class Recording:
+        name = engine.name
+
+        def complete(self, messages: list[Message], **kwargs: Any) -> Completion:
+            seen[(kwargs.get("json_schema") or {}).get("name", "prose")] = messages
+            return engine.complete(messages, **kwargs)
+
+    ctx, narrative = run_pipeline(brief(subject="A harbour master keeps the lamps lit through winter",
+                                        character_count=2, sequel_of="N1"), job_id="sequel-1",
+                                  provider=Recording(), world=world, world_version=4)  # type: ignore[arg-type]
+    built = ctx.output_of(Stage.WORLD_ARCHITECTURE)
+    assert built["prequel"]["narrative_id"] == "N1"
+    assert [c["name"] for c in ctx.output_of(Stage.CHARACTER_ARCHITECTURE)["characters"]] == [
+        "Mira Vell", "Tamsin Hale"]  # the survivors, in the world's order; Oren is dead
+    act_one = ctx.output_of(Stage.STRUCTURE_DESIGN)["acts"][0]["summary"]
+    assert act_one.startswith("After “The reef sings”:")
+    structure_prompt = seen["structure_design"][-1].content
+    assert '"previously"' in structure_prompt and "The Glass Reef" in structure_prompt
+    assert "Mira" in narrative.text

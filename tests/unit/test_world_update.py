@@ -82,8 +82,12 @@ def test_a_story_that_says_nothing_new_changes_no_character():
     quiet = facts(characters=[{"name": "Mira Vell", "location": "Saltmere", "learned": []},
                               {"name": "Old Tomas", "location": "saltmere"}])
     merged = merge(world(), quiet, STORY, ids())
-    assert merged.document.characters == world().characters
+    unchanged = [c.model_dump(exclude={"story_states"}) for c in merged.document.characters]
+    assert unchanged == [c.model_dump(exclude={"story_states"}) for c in world().characters]
     assert merged.changed == [] and merged.conflicts == []
+    # only where the story left Mira is recorded (Tomas is locked: nothing at all)
+    assert [(c.name, [(s.narrative_id, s.location) for s in c.story_states]) for c in merged.document.characters] \
+        == [("Mira Vell", [("01NARRATIVE", "Saltmere")]), ("Old Tomas", [])]
 
 
 def test_events_are_appended_with_the_story_and_unique_names():
@@ -158,3 +162,40 @@ def test_the_stage_runner_may_read_and_discard_world_versions_only_under_worlds(
     assert len(statements) == 1
     assert set(statements[0]["Action"]) == {"s3:GetObjectVersion", "s3:DeleteObject", "s3:DeleteObjectVersion"}
     assert statements[0]["Resource"] == {"Fn::Sub": "${Bucket.Arn}/worlds/*"}
+
+
+def test_each_story_records_where_it_left_its_characters_and_a_rewritten_earlier_story_does_not_overwrite_later():
+    first = StoryRef("01FIRST", 1, "One")
+    second = StoryRef("01SECOND", 1, "Two")
+    moved = facts(characters=[{"name": "Mira Vell", "location": "The Drowned Library"}])
+    after_one = merge(world(), moved, first, ids()).document
+    mira = after_one.characters[0]
+    assert [(s.narrative_id, s.narrative_version, s.status, s.location) for s in mira.story_states] == [
+        ("01FIRST", 1, None, "The Drowned Library")]
+    after_two = merge(after_one, facts(characters=[{"name": "Mira Vell", "status": "missing",
+                                                    "location": "Saltmere"}]), second, ids()).document
+    assert (after_two.characters[0].status, after_two.characters[0].location) == ("missing", "Saltmere")
+
+    # Story one regenerated (version 2) says Mira died in the library: story two came later, so the world
+    # keeps story two's state as current, records version 2's beside version 1's, and says so.
+    rewritten = merge(after_two, facts(characters=[{"name": "Mira Vell", "status": "dead",
+                                                    "location": "The Drowned Library"}]),
+                      StoryRef("01FIRST", 2, "One"), ids())
+    mira = rewritten.document.characters[0]
+    assert (mira.status, mira.location) == ("missing", "Saltmere")
+    assert [(s.narrative_id, s.narrative_version, s.status) for s in mira.story_states] == [
+        ("01FIRST", 1, None), ("01SECOND", 1, "missing"), ("01FIRST", 2, "dead")]
+    assert [(s["field"], s["world"], s["story"], s["later_story"]) for s in rewritten.superseded] == [
+        ("status", "missing", "dead", "01SECOND"), ("location", "Saltmere", "The Drowned Library", "01SECOND")]
+    assert not rewritten.changed and not rewritten.conflicts
+    events = [(e.narrative_id, e.narrative_version) for e in rewritten.document.history]
+    assert ("01FIRST", 1) in events and ("01FIRST", 2) in events  # both versions' events, each attributed
+    # The newest story rewritten (no later one) still updates the world as before.
+    again = merge(after_two, facts(characters=[{"name": "Mira Vell", "location": "The Drowned Library"}]),
+                  StoryRef("01SECOND", 2, "Two"), ids())
+    assert again.document.characters[0].location == "The Drowned Library" and not again.superseded
+
+
+def test_a_locked_character_records_no_story_state():
+    merged = merge(world(), facts(), STORY, ids())
+    assert merged.document.characters[1].story_states == []

@@ -31,6 +31,7 @@ const LABELS: Record<string, string> = {
   language: "Language",
   title: "Title (optional)",
   featured_characters: "Featured characters (optional, comma-separated)",
+  sequel_of: "Sequel of (optional: the id of one of this project's stories)",
 };
 
 function resolve(doc: OpenApi, schema: Schema): Schema {

@@ -131,7 +131,8 @@ export function Write() {
     const brief: Record<string, string | number | string[]> = {};
     for (const field of fields) {
       const value = values[field.name]?.trim() ?? "";
-      if (value === "" && !field.required && (field.kind === "enum" || field.kind === "list" || field.name === "title")) continue;
+      // an optional field left empty is left out when its default is "none" (a null title, no sequel)
+      if (value === "" && !field.required && (field.kind === "enum" || field.kind === "list" || field.defaultValue == null)) continue;
       if (field.kind === "list") {
         brief[field.name] = value.split(",").map((item) => item.trim()).filter(Boolean);
         continue;

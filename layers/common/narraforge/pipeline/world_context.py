@@ -28,6 +28,7 @@ from narraforge.schemas.worlds import SECTIONS
 ENTRY_BUDGET = 40  # entries a prompt may carry, whatever the world's size
 SUMMARY_WORDS = 60
 DESCRIPTION_WORDS = 30
+PREQUEL_EVENTS = 8  # the prequel's last events a sequel's prompts carry
 KNOWS_CARRIED = 3
 KNOW_WORDS = 20
 RELATIONS_CARRIED = 6
@@ -59,6 +60,7 @@ class WorldView:
     document: dict[str, Any]
     selected: dict[str, list[dict[str, Any]]]
     wanted: frozenset[str] = field(default_factory=frozenset)
+    prequel: dict[str, Any] | None = None
 
     def ids(self, sections: tuple[str, ...] = SECTIONS) -> list[str]:
         return [str(entry["id"]) for section in sections for entry in self.selected.get(section, []) if entry.get("id")]
@@ -87,11 +89,54 @@ class WorldView:
 
 
 def load(ctx: StageContext, version: int | None) -> WorldView | None:
-    """The world at `version` (None or 0: the job has none) with this story's selection."""
+    """The world at `version` (None or 0: the job has none) with this story's selection; a sequel's starts
+    where its prequel ended."""
     if not version:
         return None
-    document = ctx.world_document(version)
-    return WorldView(version, document, *select(document, ctx.brief, plan_words(ctx)))
+    document, prequel = ctx.world_document(version), None
+    if ctx.brief.sequel_of:
+        document, prequel = start_after(document, ctx.brief.sequel_of)
+    following = [c["id"] for c in prequel["cast"]] if prequel else []
+    return WorldView(version, document, *select(document, ctx.brief, plan_words(ctx), following=following),
+                     prequel=prequel)
+
+
+def start_after(document: dict[str, Any], narrative_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The world as the story `narrative_id` left it, and what a sequel is told of that story.
+
+    Each character that story left somewhere is put back where it left them (its newest version's state, so a
+    regenerated prequel counts as rewritten), even if a later story of another branch moved them; a status the
+    story stated is restored too, except that the dead stay dead. `prequel` holds the story's own timeline (its
+    events, oldest first) and its cast as it ended, living ones first."""
+    characters = [dict(c) for c in document.get("characters") or []]
+    states = {index: [s for s in c.get("story_states") or [] if s.get("narrative_id") == narrative_id]
+              for index, c in enumerate(characters)}
+    history = [e for e in document.get("history") or [] if e.get("narrative_id") == narrative_id]
+    numbers = [int(s["narrative_version"]) for found in states.values() for s in found]
+    numbers += [int(e["narrative_version"]) for e in history if e.get("narrative_version")]
+    latest = max(numbers, default=None)
+    cast = []
+    for index, found in states.items():
+        state = next((s for s in reversed(found) if s.get("narrative_version") == latest), None)
+        if state is None:
+            continue
+        character = characters[index]
+        if state.get("location"):
+            character["location"] = state["location"]
+        if state.get("status") and character.get("status", "alive") != "dead":
+            character["status"] = state["status"]
+        cast.append(character)
+    cast.sort(key=lambda c: c.get("status", "alive") != "alive")
+    events = [e for e in history if latest is None or e.get("narrative_version") in (None, latest)]
+    prequel = {
+        "narrative_id": narrative_id, "narrative_version": latest,
+        "events": [{"name": e.get("name"), "description": truncate_words(str(e.get("description") or ""),
+                                                                       DESCRIPTION_WORDS)}
+                   for e in events[-PREQUEL_EVENTS:]],
+        "cast": [{"id": c.get("id"), "name": c.get("name"), "status": c.get("status", "alive"),
+                  "location": c.get("location")} for c in cast],
+    }
+    return {**document, "characters": characters}, prequel
 
 
 def for_world_stage(ctx: StageContext) -> WorldView | None:
@@ -146,9 +191,10 @@ def _content_words(text: str) -> set[str]:
     return {w.casefold() for w in words(text) if w.casefold() not in STOPWORDS and len(w) > 2}
 
 
-def select(document: dict[str, Any], brief: ProductionBrief, plan: str = "",
-           budget: int = ENTRY_BUDGET) -> tuple[dict[str, list[dict[str, Any]]], frozenset[str]]:
-    """(the entries per section, in priority order; the ids asked for by name). At most `budget` entries."""
+def select(document: dict[str, Any], brief: ProductionBrief, plan: str = "", budget: int = ENTRY_BUDGET,
+           following: list[str] | None = None) -> tuple[dict[str, list[dict[str, Any]]], frozenset[str]]:
+    """(the entries per section, in priority order; the ids asked for by name). At most `budget` entries.
+    `following`: the ids of a prequel's cast, taken right after the featured characters."""
     sections = {section: list(document.get(section) or []) for section in SECTIONS}
     order: list[tuple[str, int]] = []
     taken: set[tuple[str, int]] = set()
@@ -164,7 +210,7 @@ def select(document: dict[str, Any], brief: ProductionBrief, plan: str = "",
 
     characters, places = sections["characters"], sections["places"]
     by_character, by_place = _lookup(characters), _lookup(places)
-    for reference in brief.featured_characters:
+    for reference in [*brief.featured_characters, *(following or [])]:
         take("characters", by_character.get(reference.casefold()), asked=True)
     for index, rule in enumerate(sections["rules"]):
         if rule.get("locked"):

@@ -55,6 +55,7 @@ from narraforge.schemas.worlds import (
     HistoryEvent,
     Place,
     Rule,
+    StoryState,
     WorldDocument,
 )
 
@@ -138,18 +139,23 @@ class Merged:
     added: dict[str, list[str]]
     changed: list[dict[str, Any]]
     conflicts: list[dict[str, Any]]
+    superseded: list[dict[str, Any]] = field(default_factory=list)
 
 
 def merge(current: WorldDocument | None, found: StoryFacts, story: StoryRef, new_id: Callable[[], str]) -> Merged:
     """The world after this story: new characters, places and events added (each with a new id); the story's
     changes to existing characters (status, location, what they know) applied, unless the character is
-    locked: then each changed field is a conflict, and the world keeps its value. Existing entries keep their
+    locked: then each changed field is a conflict, and the world keeps its value. Each character the story
+    names gets its end state recorded under the story's version (`story_states`); when a later story has
+    already set that character's state (this one is an earlier story, regenerated), its status and location
+    are recorded there and reported as `superseded`, not made current. Existing entries keep their
     descriptions; a place or status the story does not state leaves the world's as it is."""
     created = current is None
     document = current.model_copy(deep=True) if current else _first_world(story, new_id)
     added: dict[str, list[str]] = {"characters": [], "places": [], "history": []}
     changed: list[dict[str, Any]] = []
     conflicts: list[dict[str, Any]] = []
+    superseded: list[dict[str, Any]] = []
 
     places = {p.name.casefold(): p for p in document.places}
     for place in found.places:
@@ -167,10 +173,13 @@ def merge(current: WorldDocument | None, found: StoryFacts, story: StoryRef, new
     characters = {c.name.casefold(): index for index, c in enumerate(document.characters)}
     for told in found.characters:
         at = place_name(told.location)
+        state = StoryState(narrative_id=story.narrative_id, narrative_version=story.narrative_version,
+                           status=told.status, location=at)
         index = characters.get(told.name.casefold())
         if index is None:
             entry = Character(id=new_id(), name=told.name, description=told.description,
-                              status=told.status or "alive", location=at, knows=told.learned[:MAX_LIST])
+                              status=told.status or "alive", location=at, knows=told.learned[:MAX_LIST],
+                              story_states=[state])
             document.characters.append(entry)
             characters[told.name.casefold()] = len(document.characters) - 1
             added["characters"].append(entry.name)
@@ -185,17 +194,24 @@ def merge(current: WorldDocument | None, found: StoryFacts, story: StoryRef, new
         learned = [fact for fact in dict.fromkeys(told.learned) if fact.casefold() not in known]
         if learned:
             changes["knows"] = [*existing.knows, *learned][-MAX_LIST:]
-        if not changes:
-            continue
         if existing.locked:
             conflicts += [{"section": "characters", "id": existing.id, "name": existing.name, "field": name,
                            "world": getattr(existing, name) if name != "knows" else existing.knows,
                            "story": value if name != "knows" else learned}
                           for name, value in changes.items()]
             continue
-        document.characters[index] = existing.model_copy(update=changes)
-        changed.append({"section": "characters", "id": existing.id, "name": existing.name,
-                        "fields": sorted(changes)})
+        later = later_story(existing, story.narrative_id)
+        if later:  # an earlier story rewritten: its end state is kept beside the later story's, not over it
+            superseded += [{"section": "characters", "id": existing.id, "name": existing.name, "field": name,
+                            "world": getattr(existing, name), "story": changes.pop(name), "later_story": later}
+                           for name in ("status", "location") if name in changes]
+        states = [s for s in existing.story_states
+                  if (s.narrative_id, s.narrative_version) != (story.narrative_id, story.narrative_version)]
+        document.characters[index] = existing.model_copy(
+            update={**changes, "story_states": [*states, state][-MAX_LIST:]})
+        if changes:
+            changed.append({"section": "characters", "id": existing.id, "name": existing.name,
+                            "fields": sorted(changes)})
 
     taken = {event.name.casefold() for event in document.history}
     for event in found.events:
@@ -204,7 +220,16 @@ def merge(current: WorldDocument | None, found: StoryFacts, story: StoryRef, new
                              narrative_id=story.narrative_id, narrative_version=story.narrative_version)
         document.history.append(entry)
         added["history"].append(entry.name)
-    return Merged(_checked(document), created, added, changed, conflicts)
+    return Merged(_checked(document), created, added, changed, conflicts, superseded)
+
+
+def later_story(character: Character, narrative_id: str) -> str | None:
+    """The first other story that set this character's state after `narrative_id` first did (None: none did,
+    so this story's state is the newest and may become the character's current one)."""
+    mine = next((i for i, s in enumerate(character.story_states) if s.narrative_id == narrative_id), None)
+    if mine is None:
+        return None
+    return next((s.narrative_id for s in character.story_states[mine + 1:] if s.narrative_id != narrative_id), None)
 
 
 def _first_world(story: StoryRef, new_id: Callable[[], str]) -> WorldDocument:
@@ -266,7 +291,8 @@ def run(user_id: str, job_id: str, provider: Provider) -> dict[str, Any]:
         current = WorldDocument.model_validate(store.read_document(head)) if head else None
         merged = merge(current, found, ref, keys.new_id)
         outcome = {"status": "applied", "created_world": merged.created, "added": merged.added,
-                   "changed": merged.changed, "conflicts": merged.conflicts, "fallbacks": fallbacks}
+                   "changed": merged.changed, "superseded": merged.superseded, "conflicts": merged.conflicts,
+                   "fallbacks": fallbacks}
         marker = WorldUpdateItem(*WorldUpdateItem.key(job.project_id, job_id), job_id=job_id,
                                  project_id=job.project_id, narrative_id=narrative_id, narrative_version=version,
                                  outcome=outcome)

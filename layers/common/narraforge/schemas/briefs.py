@@ -40,6 +40,10 @@ class ProductionBrief(BaseModel):
     featured_characters: list[Annotated[str, StringConstraints(min_length=1, max_length=120)]] = Field(
         default_factory=list, max_length=MAX_FEATURED, examples=[["Mira Vell"]],
         description="Characters of the project's world (by name or id) the story must feature, first one leading")
+    sequel_of: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9_-]{1,64}$", examples=[None],
+        description="A narrative of yours in the same project: this story starts where that one ended, from "
+                    "the world as its world update left it (its characters' states, its timeline)")
 
     @model_validator(mode="after")
     def _length_fits_the_type(self) -> ProductionBrief:

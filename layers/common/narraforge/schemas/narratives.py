@@ -37,7 +37,11 @@ class NarrativeDetailResponse(NarrativeResponse):
         "world, characters, structure, segments, engine. With `engine: \"offline\"` (no model configured) the "
         "text is demo text, written without a language model, and `notice` says so. Once the story is merged into "
         "its project's world: `world_update` ({status: applied|failed, world_version, added, changed, reason}) "
-        "and `world_conflicts` (what the story says against a locked entry, not applied)."))
+        "and `world_conflicts` (what the story says against a locked entry, not applied). `continuity_violations`: "
+        "the drafts checked against the project's world in coherence_validation ({checked, found, fixed, "
+        "locked_rules_checked, findings: [{segment, kind: dead_character_acts|renamed_place|locked_rule_broken, "
+        "fact, evidence, severity, fixed, fixed_by: rule|revision|null}]}; `checked` is false when the project "
+        "has no world, `locked_rules_checked` false when no model read the locked rules (the offline engine)."))
     quality_metrics: dict[str, Any] = Field(description=(
         "Computed metrics (word_count, length_adherence, distinct_2/3, repetition_rate, flesch_reading_ease, "
         "dialogue_ratio, cliche_density, characters_present) and the model-judged scores (coherence_score, "

@@ -68,6 +68,16 @@ class Relationship(WorldModel):
     kind: Short = Field(examples=["sister"])
 
 
+class StoryState(WorldModel):
+    """Where one version of one story left a character (written by the world update). A regenerated story adds
+    its own, so both versions' facts stay, each attributed; a sequel starts from its prequel's."""
+
+    narrative_id: EntryId
+    narrative_version: int = Field(ge=1)
+    status: Literal["alive", "dead", "missing", "unknown"] | None = Field(None, description="Null: not stated")
+    location: Name | None = None
+
+
 class Character(Entry):
     """A character and their state now: alive or not, where, whom they are bound to, what they know."""
 
@@ -76,6 +86,9 @@ class Character(Entry):
     relationships: list[Relationship] = Field(default_factory=list, max_length=MAX_LIST)
     knows: list[Annotated[str, StringConstraints(min_length=1, max_length=500)]] = Field(
         default_factory=list, max_length=MAX_LIST, description="Facts this character knows")
+    story_states: list[StoryState] = Field(
+        default_factory=list, max_length=MAX_LIST,
+        description="Where each story (version) left this character, oldest first; written by the pipeline")
 
 
 class WorldDocument(WorldModel):

@@ -8,10 +8,13 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from botocore.exceptions import ClientError
 from pydantic import ValidationError
 from pynamodb.exceptions import TransactWriteError
 
 from narraforge.data import jobs as jobs_repo
+from narraforge.data import narratives as narratives_repo
+from narraforge.data import s3
 from narraforge.data import usage as usage_repo
 from narraforge.data import worlds as worlds_repo
 from narraforge.data.base import utcnow
@@ -49,6 +52,7 @@ from narraforge.services.pagination import PageResult, fetch_page
 
 NOT_FOUND = "Job not found"
 IDEMPOTENCY_TTL = timedelta(hours=24)
+PREQUEL_RETRY_SECONDS = 5  # a world update is one planning call after publication
 
 
 def body_hash(value: Any) -> str:
@@ -65,25 +69,64 @@ def create(current: CurrentUser, body: JobCreateRequest, idempotency_key: str | 
     `admit` (the per-user generation rate limit) runs once the request is known to be valid."""
     project = project_service.get(current.id, body.project_id)
     brief = with_project_defaults(body.production_brief, project)
-    check_featured(body.project_id, brief)
+    check_world_references(current.id, body.project_id, brief)
     job, created = reserve(current, body.project_id, brief, idempotency_key,
                            body_hash(body.model_dump(mode="json")), admit=admit)
     return (start(job) if created else job), created
 
 
-def check_featured(project_id: str, brief: ProductionBrief) -> None:
-    """Each featured character must be a character of the project's world (by name or id, any case)."""
+def check_world_references(user_id: str, project_id: str, brief: ProductionBrief,
+                           at: tuple[str, ...] = ("body", "production_brief")) -> None:
+    """What the brief names of the project's world must exist: each featured character (by name or id, any
+    case), and the narrative a sequel follows — the writer's own, in this project, its world update applied."""
+    problems = featured_problems(project_id, brief, at) + sequel_problems(user_id, project_id, brief, at)
+    if problems:
+        raise InvalidInput("Request validation failed", details=problems)
+
+
+def featured_problems(project_id: str, brief: ProductionBrief, at: tuple[str, ...]) -> list[dict[str, Any]]:
     if not brief.featured_characters:
-        return
+        return []
     head = worlds_repo.head(project_id)
     document = worlds_repo.read_document(head) if head else {}
     known = {str(c.get(key)).casefold() for c in document.get("characters") or [] for key in ("id", "name")}
-    problems = [{"loc": ["body", "production_brief", "featured_characters", index],
-                 "msg": f"no character {name!r} in this project's world" if head else "this project has no world",
-                 "type": "unknown_character"}
-                for index, name in enumerate(brief.featured_characters) if name.casefold() not in known]
-    if problems:
-        raise InvalidInput("Request validation failed", details=problems)
+    return [{"loc": [*at, "featured_characters", index],
+             "msg": f"no character {name!r} in this project's world" if head else "this project has no world",
+             "type": "unknown_character"}
+            for index, name in enumerate(brief.featured_characters) if name.casefold() not in known]
+
+
+def sequel_problems(user_id: str, project_id: str, brief: ProductionBrief,
+                    at: tuple[str, ...]) -> list[dict[str, Any]]:
+    """A sequel starts from the world its prequel's world update wrote. Another writer's narrative reads as
+    missing (its existence is not disclosed); one whose world update is still running is a 409 to retry."""
+    if not brief.sequel_of:
+        return []
+    loc = [*at, "sequel_of"]
+    head = narratives_repo.find_head(user_id, brief.sequel_of)
+    if head is None or head.project_id != project_id:
+        return [{"loc": loc, "msg": f"no narrative {brief.sequel_of!r} of yours in this project",
+                 "type": "unknown_narrative"}]
+    version = narratives_repo.find_version(head.narrative_id, int(head.version))
+    if version is None or worlds_repo.update_of(project_id, version.job_id) is not None:
+        return []
+    reported = _metadata(version.metadata_key).get("world_update") or {}
+    if reported.get("status") == "failed":
+        return [{"loc": loc, "type": "prequel_without_world",
+                 "msg": f"that story's world update failed ({reported.get('reason', 'no reason recorded')}); "
+                        "regenerate it, or write without sequel_of"}]
+    raise Conflict("The story this one follows is still writing its facts into the world; retry in a few seconds",
+                   headers={"Retry-After": str(PREQUEL_RETRY_SECONDS)})
+
+
+def _metadata(key: str) -> dict[str, Any]:
+    """A narrative version's metadata document ({} when it is gone: a narrative being deleted)."""
+    try:
+        return dict(s3.get_json(key))
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] in ("NoSuchKey", "404"):
+            return {}
+        raise
 
 
 # The Map concurrency of the template's default deployment (SegmentMapConcurrency): the estimate's assumption.

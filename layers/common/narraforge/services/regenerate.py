@@ -22,7 +22,7 @@ from narraforge.services.narratives import get_head, get_version
 
 # Changing these reshapes the plan itself, so the plan cannot be reused.
 STRUCTURAL_FIELDS = {"production_type", "genre", "subject", "target_length", "character_count", "language",
-                     "setting_period"}
+                     "setting_period", "featured_characters", "sequel_of"}
 
 
 def regenerate(current: CurrentUser, narrative_id: str, body: RegenerateRequest,
@@ -31,6 +31,7 @@ def regenerate(current: CurrentUser, narrative_id: str, body: RegenerateRequest,
     head = get_head(current.id, narrative_id)
     source = jobs.get(current.id, get_version(narrative_id, int(head.version)).job_id)
     brief = _merged_brief(source, body)
+    jobs.check_world_references(current.id, head.project_id, brief, at=("body", "brief_overrides"))
     request_hash = jobs.body_hash({"narrative_id": narrative_id, **body.model_dump(mode="json")})
     job, created = jobs.reserve(
         current, head.project_id, brief, idempotency_key, request_hash, admit=admit,

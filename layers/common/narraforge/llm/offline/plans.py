@@ -288,6 +288,15 @@ def character_architecture(facts: Facts, rng: random.Random) -> dict[str, Any]:
     return {"characters": characters}
 
 
+def _after(facts: Facts) -> str:
+    """A sequel's first act picks up from the prequel's last event, naming it."""
+    events = facts["previously"].get("events") or []
+    last = str(events[-1].get("name") or "") if events else ""
+    if polish(facts):
+        return f"Po wydarzeniach „{last}”:" if last else "Po wydarzeniach poprzedniej historii:"
+    return f"After “{last}”:" if last else "After the events of the earlier story:"
+
+
 def structure_design(facts: Facts, rng: random.Random) -> dict[str, Any]:
     lex = lexicon(facts)
     acts_in = facts["acts"]
@@ -326,6 +335,8 @@ def structure_design(facts: Facts, rng: random.Random) -> dict[str, Any]:
                 if last
                 else f"{other} reveals a truth about {threat}, and there is no way back."
             )
+        if i == 0 and facts.get("previously"):
+            summary = f"{_after(facts)} {summary}"
         acts.append({"number": int(act["number"]), "title": title, "summary": summary, "turning_point": turn})
     if polish(facts):
         return {
@@ -498,6 +509,12 @@ def editorial_review(facts: Facts, rng: random.Random) -> dict[str, Any]:
     return {"title": title, "blurb": str(facts.get("premise", ""))[:400], "notes": notes}
 
 
+def continuity_check(facts: Facts, rng: random.Random) -> dict[str, Any]:
+    """The offline engine reads no rules, so it claims no broken one (stage 7 does not ask it; a server that uses
+    it as its brain, narraforge_dev/fake_openai.py, answers with this)."""
+    return {"violations": []}
+
+
 BUILDERS: dict[str, Callable[[Facts, random.Random], dict[str, Any]]] = {
     "brief_interpretation": brief_interpretation,
     "world_architecture": world_architecture,
@@ -505,6 +522,7 @@ BUILDERS: dict[str, Callable[[Facts, random.Random], dict[str, Any]]] = {
     "structure_design": structure_design,
     "segment_plan": segment_plan,
     "coherence_review": coherence_review,
+    "continuity_check": continuity_check,
     "editorial_review": editorial_review,
     "world_update": world_update,
 }

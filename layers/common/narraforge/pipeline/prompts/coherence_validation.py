@@ -47,10 +47,14 @@ def revise_messages(
     text: str,
     issues: list[str],
     missing_characters: list[str],
+    continuity: list[str] | None = None,
 ) -> list[Message]:
+    """`continuity`: the segment's contradictions of the project's world (prompts/continuity.py `issue_text`),
+    listed with the editor's issues."""
     must = f" Make sure these characters appear: {', '.join(missing_characters)}." if missing_characters else ""
+    listed = [*issues, *(continuity or [])]
     task = f"""An editor flagged segment {segment["index"] + 1} of {segment_count} ("{segment["title"]}"):
-{"; ".join(issues)}.{must}
+{"; ".join(listed)}.{must}
 Rewrite the whole segment to fix this, keeping its beats, its entry and exit state and about
 {segment["target_words"]} words. Keep what works; write only the revised text, no notes.
 {language_rule(brief)}"""
@@ -61,7 +65,8 @@ Rewrite the whole segment to fix this, keeping its beats, its entry and exit sta
         "segment_index": segment["index"],
         "segment_count": segment_count,
         "segment": segment,
-        "issues": issues,
+        "issues": listed,
+        "continuity": continuity or [],
         "missing_characters": missing_characters,
         "bible": bible,
         "text": text,

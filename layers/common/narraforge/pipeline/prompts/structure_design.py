@@ -18,6 +18,10 @@ from narraforge.schemas.briefs import ProductionBrief
 
 SCHEMA_NAME = "structure_design"
 
+SEQUEL_RULE = """This story is a sequel (CONTEXT `previously`: the earlier story's events, oldest first, and where
+its characters were at its end). Act 1 begins after its last event, with each character where and as it left
+them; the dead stay dead (they may be remembered, never act); do not retell it."""
+
 
 def messages(
     brief: ProductionBrief,
@@ -35,6 +39,9 @@ Every character in the cast must have a part to play; escalate from act to act; 
 the central conflict: {interpretation["central_conflict"]}.
 {language_rule(brief)}
 {json_reply_rule(SCHEMA_NAME)}"""
+    prequel = world.get("prequel")
+    if prequel:
+        task = f"{task}\n{SEQUEL_RULE}"
     facts = {
         **brief_facts(brief),
         "premise": interpretation["premise"],
@@ -43,4 +50,7 @@ the central conflict: {interpretation["central_conflict"]}.
         "places": compact_places(world),
         "acts": acts,
     }
+    if prequel:
+        facts["previously"] = {"events": prequel["events"], "cast_at_the_end": [
+            {key: c[key] for key in ("name", "status", "location") if c.get(key)} for c in prequel["cast"]]}
     return [system(brief, "a story architect"), user(task, facts, instructions)]

@@ -7,10 +7,16 @@ reported as null with `judged: false`, and nothing is revised on them.
 
 The judge never re-reads the whole text: it sees each segment's plan, real opening and closing lines and
 measured facts, so its prompt size does not grow with the length of the work.
+
+A story in a project with a world is also checked against it (pipeline/continuity.py): its findings are facts,
+not taste, so they are revision candidates whatever the judged score, sharing MAX_REVISIONS with the flags,
+worst first. A renamed place is put right by a rule, without a model; a finding counts as fixed only when the
+check no longer finds it in the final text.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from narraforge.config import get_settings
 from narraforge.enums import Stage
 from narraforge.llm.base import LlmBadOutput
+from narraforge.pipeline import continuity, world_context
 from narraforge.pipeline.context import ModelRole, StageContext
 from narraforge.pipeline.layout import (
     EXTEND_BELOW,
@@ -29,8 +36,10 @@ from narraforge.pipeline.layout import (
 )
 from narraforge.pipeline.metrics import characters_present
 from narraforge.pipeline.prompts import coherence_validation as prompt
+from narraforge.pipeline.prompts import continuity as continuity_prompt
 from narraforge.pipeline.prompts.common import bible
 from narraforge.pipeline.stages.calls import (
+    ask_json,
     ask_json_completion,
     ask_text,
     characters,
@@ -113,7 +122,8 @@ def _aggregate(reviews: list[tuple[Review, int]]) -> tuple[dict[str, float], dic
     return scores, reasons
 
 
-def _revise(ctx: StageContext, plan: dict[str, Any], text: str, flags: list[Flag], missing: list[str]) -> str | None:
+def _revise(ctx: StageContext, plan: dict[str, Any], text: str, flags: list[Flag], missing: list[str],
+            contradictions: list[str]) -> str | None:
     """One rewrite of a flagged segment, cleaned of scaffolding and trimmed like a draft; kept only if it is not
     shorter than the extension threshold and names no fewer of the segment's characters than the draft did (a
     small model's rewrite can lose the very characters it was asked to bring in)."""
@@ -130,6 +140,7 @@ def _revise(ctx: StageContext, plan: dict[str, Any], text: str, flags: list[Flag
             text=text,
             issues=[f.issue for f in flags],
             missing_characters=missing,
+            continuity=contradictions,
         ),
         max_tokens=token_budget(target),
     )
@@ -175,21 +186,27 @@ def run(ctx: StageContext) -> dict[str, Any]:
     scores: dict[str, float | None]
     scores, reasons = _aggregate(reviews) if judged else (dict.fromkeys(SCORE_KEYS), {})
     bar = revision_bar()
-    revisions: dict[str, str] = {}
     overall = scores["overall_score"]
-    if overall is not None and overall < bar:
-        worst = sorted(flags, key=lambda f: (-f.severity, f.index))
-        chosen = list(dict.fromkeys(f.index for f in worst))[:MAX_REVISIONS]
-        for index in chosen:
-            revised = _revise(
-                ctx,
-                all_plans[index],
-                drafts[index]["text"],
-                [f for f in flags if f.index == index],
-                facts[index]["missing_characters"],
-            )
-            if revised is not None:
-                revisions[str(index)] = revised
+    texts = [d["text"] for d in drafts]
+    check = _continuity(ctx, facts, texts, fallbacks)
+    findings = check.findings if check else []
+    texts = [_restore_places(t, [f for f in findings if f.segment == i]) for i, t in enumerate(texts)]
+    candidates = [(f.severity, f.index) for f in flags] if overall is not None and overall < bar else []
+    candidates += [(f.severity, f.segment) for f in findings if f.kind != continuity.RENAMED_PLACE]
+    chosen = list(dict.fromkeys(index for _, index in sorted(candidates, key=lambda c: (-c[0], c[1]))))
+    revisions = {str(i): texts[i] for i, d in enumerate(drafts) if texts[i] != d["text"]}
+    for index in chosen[:MAX_REVISIONS]:
+        revised = _revise(
+            ctx,
+            all_plans[index],
+            texts[index],
+            [f for f in flags if f.index == index],
+            facts[index]["missing_characters"],
+            [continuity_prompt.issue_text(f.as_dict()) for f in findings
+             if f.segment == index and f.kind != continuity.RENAMED_PLACE],  # a place is already put right
+        )
+        if revised is not None:
+            revisions[str(index)] = _restore_places(revised, [f for f in findings if f.segment == index])
     return {
         "judged": judged,
         "scores": scores,
@@ -200,4 +217,72 @@ def run(ctx: StageContext) -> dict[str, Any]:
         "revised_segments": sorted(int(i) for i in revisions),
         "windows": len(reviews),
         "fallbacks": fallbacks,
+        "continuity_violations": _report(check, [revisions.get(str(i), d["text"]) for i, d in enumerate(drafts)],
+                                         language),
     }
+
+
+@dataclass(frozen=True)
+class _Check:
+    """The continuity check's inputs and findings: what the world says, and whether a model read the locked
+    rules (it is not asked offline, nor when the world locks none)."""
+
+    facts: continuity.WorldFacts
+    findings: list[continuity.Finding]
+    rules_checked: bool
+
+
+def _continuity(ctx: StageContext, facts: list[dict[str, Any]], texts: list[str],
+                fallbacks: list[dict[str, Any]]) -> _Check | None:
+    """The drafts checked against the story's world (None: the story has none)."""
+    view = world_context.for_later_stage(ctx)
+    if view is None:
+        return None
+    known = continuity.world_facts(view.document, characters(ctx), world(ctx).get("places") or [])
+    found = continuity.check(texts, known, ctx.brief.language)
+    rules = [world_context.rule_text(r) for r in view.document.get("rules") or [] if r.get("locked")]
+    asked = bool(rules) and interpretation(ctx).get("engine") != "offline"
+    if asked:
+        for window in chunks(list(range(len(facts))), JUDGE_WINDOW):
+            try:
+                reply = ask_json(
+                    ctx,
+                    ModelRole.JUDGING,
+                    continuity_prompt.locked_rules_messages(ctx.brief, rules=rules,
+                                                            segments=[facts[i] for i in window]),
+                    name=continuity_prompt.SCHEMA_NAME,
+                    model=continuity.ContinuityReply,
+                    max_tokens=200 + 120 * len(window),
+                    temperature=0.2,
+                )
+            except LlmBadOutput as exc:  # an unreadable reply is a window not checked, never a failed job
+                asked = False
+                fallbacks.append({"stage": ctx.stage.value,
+                                  "field": f"continuity (segments {window[0]}..{window[-1]})",
+                                  "reason": f"locked rules not checked: {str(exc)[:200]}"})
+                continue
+            found += continuity.locked_rule_findings(reply, window, texts, rules)
+    found.sort(key=lambda f: (-f.severity, f.segment))
+    return _Check(known, found, asked)
+
+
+def _restore_places(text: str, findings: list[continuity.Finding]) -> str:
+    """One segment's renamed places put back to the world's names (a rule: no model is asked)."""
+    for finding in findings:
+        if finding.kind == continuity.RENAMED_PLACE:
+            text = continuity.restore_place(text, finding)
+    return text
+
+
+def _report(check: _Check | None, final: list[str], language: str) -> dict[str, Any]:
+    """Found and fixed: a finding is fixed when the check no longer finds it in the segment's final text."""
+    if check is None:
+        return {"checked": False, "found": 0, "fixed": 0, "locked_rules_checked": False, "findings": []}
+    again = {f.key() for f in continuity.check(final, check.facts, language)}
+    findings = []
+    for finding in check.findings:
+        fixed = not continuity.still_broken(finding, final[finding.segment], again)
+        by = ("rule" if finding.kind == continuity.RENAMED_PLACE else "revision") if fixed else None
+        findings.append({**finding.as_dict(), "fixed": fixed, "fixed_by": by})
+    return {"checked": True, "found": len(findings), "fixed": sum(f["fixed"] for f in findings),
+            "locked_rules_checked": check.rules_checked, "findings": findings}

@@ -15,6 +15,8 @@ from narraforge.pipeline.stages.coherence_validation import SCORE_KEYS
 from narraforge.pipeline.text import word_count
 
 DEMO_NOTICE = "Demo text, written without a language model"
+# What a stage-7 output stored before the continuity check existed reports: nothing checked.
+CONTINUITY_NOT_CHECKED = {"checked": False, "found": 0, "fixed": 0, "locked_rules_checked": False, "findings": []}
 
 
 def judged_scores(coherence: dict[str, Any], engine: str) -> dict[str, Any]:
@@ -96,6 +98,7 @@ def assemble(ctx: StageContext) -> AssembledNarrative:
         "engine": engine,
         "fallbacks": fallbacks,
         "fallback_count": len(fallbacks),
+        "continuity_violations": coherence.get("continuity_violations", CONTINUITY_NOT_CHECKED),
         **({"notice": DEMO_NOTICE} if engine == "offline" else {}),
         "blurb": editorial["blurb"],
         "editorial_notes": editorial["notes"],

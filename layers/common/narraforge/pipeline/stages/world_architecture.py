@@ -93,4 +93,5 @@ def run(ctx: StageContext) -> dict[str, Any]:
     if view is not None:
         world = reuse(world, view, wanted)
     return {**world, "fallbacks": planned.fallbacks, "world_version": view.version if view else None,
-            "world_entries_used": view.ids(world_context.STAGE_TWO_SECTIONS) if view else []}
+            "world_entries_used": view.ids(world_context.STAGE_TWO_SECTIONS) if view else [],
+            "prequel": view.prequel if view else None}
