@@ -370,3 +370,28 @@ def test_a_small_models_opening_that_drifts_off_the_subject_is_brought_back_to_i
     assert len(asks) == 1 and BRIEF_SUBJECT in asks[0]  # once, first
     text = ctx.segment_output(Stage.SEGMENT_GENERATION, 0)["text"].casefold()
     assert all(word in text for word in ("wizard", "apprentice", "forbidden", "magic"))
+
+
+def test_a_small_model_is_asked_in_the_language_it_must_write_in(monkeypatch):
+    """Asked in English to write Polish, SmolLM2-135M wrote English (the Polish journey story, 96 % English):
+    a Polish story's lean prompts are Polish, an English story's stay as they were."""
+    monkeypatch.setenv("NARRAFORGE_SMALL_MODEL", "1")
+    polish = SmallWriter("pl")
+    run_pipeline(brief(target_length=600, language="pl",
+                       subject="Bibliotekarka odkrywa, że ktoś nocą dopisuje zakończenia do książek"),
+                 job_id="pl", provider=polish)
+    drafting = [r for r in polish.asked("prose") if r[0].content.startswith("Jesteś pisarzem.")]
+    prompts = [m for request in drafting for m in request]
+    assert len(drafting) >= 2  # the draft and at least one continuation
+    draft = drafting[0]
+    assert draft[0].content.startswith("Jesteś pisarzem. Piszesz wyłącznie po polsku.")
+    assert draft[-1].content.startswith("Napisz początek opowiadania o tym: Bibliotekarka odkrywa")
+    assert "Napisz po polsku około" in draft[-1].content and "w trzeciej osobie" in draft[-1].content
+    english_instructions = ("Write ", "Continue this", "Characters:", "Use their names", "What happens:")
+    assert not [word for m in prompts if m.role == "user" for word in english_instructions if word in m.content]
+
+    english = SmallWriter("en")
+    run_pipeline(brief(target_length=600), job_id="en", provider=english)
+    first = english.asked("prose")[0][-1].content
+    assert first.startswith(f"Write the opening of a fantasy story about: {BRIEF_SUBJECT}.\nCharacters: ")
+    assert "Write about " in first and "with dialogue. Only the story itself" in first

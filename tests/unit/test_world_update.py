@@ -154,6 +154,17 @@ def test_the_check_refuses_invented_characters_and_places():
     assert {"characters[0].name", "characters[0].location", "places[0].name"} <= fields
 
 
+def test_a_reply_that_leaves_out_the_cast_is_refused():
+    """SmolLM2 answered `characters: []` in bench/series.py: its world kept none of the cast, and the sequels could
+    follow no one. Every cast member and place must be in the reply (a state may be null: unchanged)."""
+    reply = StoryFacts.model_validate({"characters": [{"name": "Mira Vell"}], "places": [{"name": "saltmere"}],
+                                       "events": [{"name": "x", "description": "A thing happened."}]})
+    story = {"cast": PLAN_FACTS["cast"], "places": PLAN_FACTS["places"]}
+    assert [(p.field, p.reason) for p in problems(reply, story)] == [
+        ("characters", "'Ansel Brack' of the cast is missing"), ("characters", "'Ida Rook' of the cast is missing"),
+        ("places", "'Gull Rock', a place of the story, is missing")]
+
+
 def test_the_stage_runner_may_read_and_discard_world_versions_only_under_worlds():
     (runner,) = [f for name, f in resources_of_type("AWS::Serverless::Function").items()
                  if name == "StageRunnerFunction"]

@@ -100,10 +100,17 @@ class StoryFacts(_Reply):
 
 
 def problems(reply: StoryFacts, story: dict[str, Any]) -> list[checks.Problem]:
-    """Only the story's own cast and places (a model must not invent entries), each once; bounded texts."""
+    """The story's whole cast and all its places (a reply that leaves one out would leave it out of the world,
+    and a sequel could not follow it: a small model answered `characters: []`), and only its own cast and places
+    (a model must not invent entries), each once; bounded texts."""
     cast = {c["name"].casefold() for c in story["cast"]}
     places = {p["name"].casefold() for p in story["places"]}
-    found: list[checks.Problem] = []
+    told = {c.name.casefold() for c in reply.characters}
+    found = [checks.Problem(("characters",), f"{c['name']!r} of the cast is missing")
+             for c in story["cast"] if c["name"].casefold() not in told]
+    used = {p.name.casefold() for p in reply.places}
+    found += [checks.Problem(("places",), f"{p['name']!r}, a place of the story, is missing")
+              for p in story["places"] if p["name"].casefold() not in used]
     for i, character in enumerate(reply.characters):
         if character.name.casefold() not in cast:
             found.append(checks.Problem(("characters", i, "name"), f"{character.name!r} is not in the cast"))

@@ -4,6 +4,7 @@ extend a draft that came out short."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from narraforge.llm.base import Message
@@ -108,6 +109,55 @@ def _cast_line(cast: list[dict[str, Any]]) -> str:
     return "; ".join(f"{c['name']} ({c['role']})" for c in cast)
 
 
+@dataclass(frozen=True)
+class LeanWords:
+    """A small model's prompt in the language it must write in: asked in English for Polish, a 135M model
+    answers in English (measured on SmolLM2-135M: the Polish journey story came back 96 % English)."""
+
+    writer: str
+    parts: tuple[str, str, str]  # the opening, the next part, the ending
+    draft: str
+    seam: str
+    extend: str
+    enter: str
+    subject: str
+    pov: dict[str, str]
+
+
+LEAN = {
+    "en": LeanWords(
+        writer="You are a fiction writer.",
+        parts=("the opening", "the next part", "the ending"),
+        draft=("Write {part} of a {genre} story about: {subject}.\nCharacters: {cast}. Use their names.\n"
+               "Place: {place}. What happens: {beats}\nWrite about {words} words of story in {pov}, with dialogue. "
+               "Only the story itself: no title, headings, lists or notes."),
+        seam='\nThe story so far ends: "{closing}"\nContinue from there.',
+        extend=("Continue this {genre} story about: {subject}.\nCharacters: {cast}.{enter}\n"
+                'The story so far ends: "{closing}"\n'
+                "Write about {words} more words of the story, only the continuation: no title, headings or notes."),
+        enter=' {names} must appear and speak. Start with the words "{first}".',
+        subject=" Now show this happening: {subject}. Use the words: {words}.",
+        pov=POV_NOTES,
+    ),
+    "pl": LeanWords(
+        writer="Jesteś pisarzem. Piszesz wyłącznie po polsku.",
+        parts=("początek", "kolejną część", "zakończenie"),
+        draft=("Napisz {part} opowiadania o tym: {subject}.\nPostacie: {cast}. Używaj ich imion.\n"
+               "Miejsce: {place}. Co się dzieje: {beats}\nNapisz po polsku około {words} słów opowiadania, {pov}, "
+               "z dialogami. Tylko sama historia: bez tytułu, nagłówków, list i uwag."),
+        seam='\nHistoria na razie kończy się tak: "{closing}"\nPisz dalej od tego miejsca.',
+        extend=("Pisz dalej to opowiadanie o tym: {subject}.\nPostacie: {cast}.{enter}\n"
+                'Historia na razie kończy się tak: "{closing}"\n'
+                "Napisz po polsku jeszcze około {words} słów, tylko dalszy ciąg: bez tytułu, nagłówków i uwag."),
+        enter=' {names} musi się pojawić i coś powiedzieć. Zacznij od słowa „{first}”.',
+        subject=" Teraz pokaż, jak to się dzieje: {subject}. Użyj słów: {words}.",
+        pov={"first": "w pierwszej osobie (ja)", "second": "w drugiej osobie (ty)",
+             "third_limited": "w trzeciej osobie, z perspektywy bohatera",
+             "third_omniscient": "w trzeciej osobie, z perspektywy wszechwiedzącego narratora"},
+    ),
+}
+
+
 def lean_draft_messages(
     brief: ProductionBrief,
     *,
@@ -116,20 +166,18 @@ def lean_draft_messages(
     cast: list[dict[str, Any]],
     previous_closing: str,
 ) -> list[Message]:
-    """The draft prompt for a model under 1B parameters: a few plain sentences, no JSON facts block (a small
-    model echoes a facts block back as headings and lists instead of writing the story), every name spelled out."""
+    """The draft prompt for a model under 1B parameters: a few plain sentences in the story's own language, no
+    JSON facts block (a small model echoes a facts block back as headings and lists instead of writing the
+    story), every name spelled out."""
+    lean = LEAN[brief.language]
     index = segment["index"]
-    part = "the opening" if index == 0 else ("the ending" if index == segment_count - 1 else "the next part")
-    beats = " ".join(segment["beats"])
-    seam = f'\nThe story so far ends: "{previous_closing}"\nContinue from there.' if previous_closing else ""
-    task = (
-        f"Write {part} of a {brief.genre.value.replace('_', ' ')} story about: {brief.subject}.\n"
-        f"Characters: {_cast_line(cast)}. Use their names.\n"
-        f"Place: {segment['place']}. What happens: {beats}\n"
-        f"Write about {segment['target_words']} words of story in {POV_NOTES[brief.pov]}, with dialogue. "
-        "Only the story itself: no title, headings, lists or notes." + seam
-    )
-    return [Message("system", f"You are a fiction writer. {language_rule(brief)}"), Message("user", task)]
+    part = lean.parts[0] if index == 0 else (lean.parts[2] if index == segment_count - 1 else lean.parts[1])
+    task = lean.draft.format(part=part, genre=brief.genre.value.replace("_", " "), subject=brief.subject,
+                             cast=_cast_line(cast), place=segment["place"], beats=" ".join(segment["beats"]),
+                             words=segment["target_words"], pov=lean.pov[brief.pov])
+    if previous_closing:
+        task += lean.seam.format(closing=previous_closing)
+    return [Message("system", f"{lean.writer} {language_rule(brief)}"), Message("user", task)]
 
 
 def lean_extend_messages(
@@ -143,14 +191,10 @@ def lean_extend_messages(
 ) -> list[Message]:
     """The continuation prompt for a model under 1B parameters; characters the text has not named yet enter, or
     the subject it drifted from comes back in so many words."""
-    first = missing[0].split()[0] if missing else ""
-    enter = f' {", ".join(missing)} must appear and speak. Start with the words "{first}".' if missing else ""
+    lean = LEAN[brief.language]
+    enter = lean.enter.format(names=", ".join(missing), first=missing[0].split()[0]) if missing else ""
     if subject_words and not missing:
-        enter = f" Now show this happening: {brief.subject}. Use the words: {', '.join(subject_words)}."
-    task = (
-        f"Continue this {brief.genre.value.replace('_', ' ')} story about: {brief.subject}.\n"
-        f"Characters: {_cast_line(cast)}.{enter}\n"
-        f'The story so far ends: "{text_so_far_closing}"\n'
-        f"Write about {words_needed} more words of the story, only the continuation: no title, headings or notes."
-    )
-    return [Message("system", f"You are a fiction writer. {language_rule(brief)}"), Message("user", task)]
+        enter = lean.subject.format(subject=brief.subject, words=", ".join(subject_words))
+    task = lean.extend.format(genre=brief.genre.value.replace("_", " "), subject=brief.subject, cast=_cast_line(cast),
+                              enter=enter, closing=text_so_far_closing, words=words_needed)
+    return [Message("system", f"{lean.writer} {language_rule(brief)}"), Message("user", task)]
