@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pynamodb.exceptions import DeleteError, DoesNotExist
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.transactions import TransactWrite
 
 from narraforge.data import keys
+from narraforge.data.base import applied
 from narraforge.data.models import (
     EmailMarkerItem,
     OAuthIdentityItem,
@@ -47,13 +48,7 @@ def find_state(state_hash: str) -> OAuthStateItem | None:
 
 def consume_state(pending: OAuthStateItem) -> bool:
     """Deletes the state if it is still there; False if another callback took it first."""
-    try:
-        pending.delete(condition=OAuthStateItem.pk.exists())
-    except DeleteError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return applied(lambda: pending.delete(condition=OAuthStateItem.pk.exists()))
 
 
 def linked_user(provider: str, subject: str) -> UserItem | None:
@@ -66,11 +61,7 @@ def linked_user(provider: str, subject: str) -> UserItem | None:
     try:
         return UserItem.get(*UserItem.key(identity.user_id), consistent_read=True)
     except DoesNotExist:
-        try:
-            identity.delete(condition=OAuthIdentityItem.user_id == identity.user_id)
-        except DeleteError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise
+        applied(lambda: identity.delete(condition=OAuthIdentityItem.user_id == identity.user_id))
         return None
 
 

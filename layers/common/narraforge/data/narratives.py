@@ -12,7 +12,7 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from narraforge.data import keys, projects, usage
-from narraforge.data.base import utcnow
+from narraforge.data.base import applied, utcnow
 from narraforge.data.listing import Listing
 from narraforge.data.models import NarrativeItem, NarrativeVersionItem
 from narraforge.data.transactions import Transaction, delete_all
@@ -70,13 +70,7 @@ def new_head(version: NarrativeVersionItem, *, user_id: str, project_id: str, ti
 def _update_head(user_id: str, narrative_id: str, actions: list[Any]) -> NarrativeItem | None:
     """One conditional update of an existing head, returning it as updated; None if there is none."""
     head = NarrativeItem(*NarrativeItem.key(user_id, narrative_id))
-    try:
-        head.update(actions=actions, condition=NarrativeItem.pk.exists())
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return None
-        raise
-    return head
+    return head if applied(lambda: head.update(actions=actions, condition=NarrativeItem.pk.exists())) else None
 
 
 def count_view(user_id: str, narrative_id: str) -> NarrativeItem | None:
@@ -95,24 +89,11 @@ def record_download(head: NarrativeItem, fmt: str) -> bool:
     two first exports race: the append is conditional on the format being absent). False if the head is gone."""
     item = NarrativeItem(head.pk, head.sk)
     count = NarrativeItem.download_count.add(1)
-    if fmt not in (head.exported_formats or []):
-        try:
-            item.update(
-                actions=[count, NarrativeItem.exported_formats.set(
-                    (NarrativeItem.exported_formats | []).append([fmt]))],
-                condition=NarrativeItem.pk.exists() & ~NarrativeItem.exported_formats.contains(fmt),
-            )
-            return True
-        except UpdateError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise
-    try:
-        item.update(actions=[count], condition=NarrativeItem.pk.exists())
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    if fmt not in (head.exported_formats or []) and applied(lambda: item.update(
+            actions=[count, NarrativeItem.exported_formats.set((NarrativeItem.exported_formats | []).append([fmt]))],
+            condition=NarrativeItem.pk.exists() & ~NarrativeItem.exported_formats.contains(fmt))):
+        return True
+    return applied(lambda: item.update(actions=[count], condition=NarrativeItem.pk.exists()))
 
 
 def listing(user_id: str, *, project_id: str | None, genre: str | None, production_type: str | None) -> Listing:

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError
 
 from narraforge.data import keys, usage
-from narraforge.data.base import BaseItem, utcnow
+from narraforge.data.base import BaseItem, applied, utcnow
 from narraforge.data.listing import Listing
 from narraforge.data.models import JobItem, NarrativeItem, ProjectItem
 from narraforge.data.transactions import Transaction
@@ -58,13 +58,7 @@ def update(user_id: str, project_id: str, changes: dict[str, Any]) -> ProjectIte
         actions.append(attribute.remove() if value is None else attribute.set(value))
     actions.append(ProjectItem.updated_at.set(utcnow()))
     item = ProjectItem(*ProjectItem.key(user_id, project_id))
-    try:
-        item.update(actions=actions, condition=ProjectItem.pk.exists())
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return None
-        raise
-    return item
+    return item if applied(lambda: item.update(actions=actions, condition=ProjectItem.pk.exists())) else None
 
 
 def delete(item: ProjectItem) -> bool:
