@@ -14,6 +14,7 @@ from narraforge.enums import Stage
 from narraforge.llm.base import Completion, Message, Provider
 from narraforge.llm.offline import OfflineEngine
 from narraforge.pipeline.context import AssembledNarrative, ModelRole
+from narraforge.pipeline.layout import map_items
 from narraforge.schemas.briefs import ProductionBrief
 
 
@@ -103,8 +104,10 @@ def run_pipeline(
     brief: ProductionBrief, *, job_id: str = "job-1", provider: Provider | None = None,
     world: dict[str, Any] | None = None, world_version: int = 1,
 ) -> tuple[MemoryContext, AssembledNarrative]:
-    """All ten stages in order; Map stages segment by segment (sequential), then their finalize. `world` is the
+    """All ten stages in order; Map stages item by item (sequential), then their finalize (stage 8's Map reads
+    only drafts, so running it after stage 7 gives what the state machine's Parallel state gives). `world` is the
     project's world document (as `GET /projects/{id}/world` returns it), read as version `world_version`."""
+
     from narraforge.pipeline.stages import STAGES
     from narraforge.pipeline.stages.output_processing import assemble
 
@@ -118,7 +121,7 @@ def run_pipeline(
             ctx.store(stage, {"title": narrative.title, "word_count": narrative.word_count})
         elif spec.is_map:
             assert spec.run_segment is not None and spec.finalize is not None
-            for index in range(len(ctx.output_of(Stage.SEGMENT_PLANNING)["segments"])):
+            for index in range(map_items(stage, len(ctx.output_of(Stage.SEGMENT_PLANNING)["segments"]))):
                 ctx.segment = index
                 ctx.store(stage, spec.run_segment(ctx, index), index)
             ctx.segment = None

@@ -169,18 +169,10 @@ def wait_for_execution(execution_arn: str, timeout: float = 90.0) -> dict[str, A
 
 def execution_states(execution_arn: str) -> list[str]:
     """Names of the states entered, in order (what the Step Functions console shows)."""
-    import boto3
+    from narraforge_dev.local.history import execution_history
 
-    sfn = boto3.client("stepfunctions", region_name="us-east-1")
-    events, token = [], None
-    while True:
-        page = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000,
-                                         **({"nextToken": token} if token else {}))
-        events += page["events"]
-        token = page.get("nextToken")
-        if not token:
-            break
-    return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+    return [e["stateEnteredEventDetails"]["name"] for e in execution_history(execution_arn)
+            if "stateEnteredEventDetails" in e]
 
 
 def writer_with_project(api: HandlerClient, project_name: str) -> HandlerClient:

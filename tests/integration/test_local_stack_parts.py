@@ -49,7 +49,9 @@ def test_state_machine_comes_from_the_template_with_substitutions(aws):
     assert parsed["States"]["Prepare"]["Parameters"]["Payload"]["max_concurrency.$"] == convert
     assert parsed["States"]["Prepare"]["ResultSelector"]["max_concurrency.$"] == convert
     assert parsed["States"]["SegmentPlanning"]["ResultSelector"]["max_concurrency.$"] == convert
-    assert parsed["States"]["LanguageStylization"]["MaxConcurrencyPath"] == "$.run.max_concurrency"
+    judging, styling = (branch["States"] for branch in parsed["States"]["ReviewAndStylize"]["Branches"])
+    assert judging["CoherenceValidation"]["MaxConcurrencyPath"] == "$.run.max_concurrency"
+    assert styling["LanguageStylization"]["MaxConcurrencyPath"] == "$.run.max_concurrency"
     assert parsed["States"]["SegmentGeneration"]["MaxConcurrencyPath"] == "$.run.map_concurrency"
     assert parsed["States"]["BriefInterpretation"]["Parameters"]["FunctionName"].endswith(":StageRunnerFunction")
     sfn = boto3.client("stepfunctions", region_name="us-east-1")

@@ -17,8 +17,9 @@ from tests.helpers import execution_states, generations_used, wait_for_execution
 from tests.pipeline.conftest import short_brief
 
 STATE_NAMES = ["BriefInterpretation", "WorldArchitecture", "CharacterArchitecture", "StructureDesign",
-               "SegmentPlanning", "SegmentGeneration", "CoherenceValidation", "LanguageStylization",
-               "EditorialReview", "OutputProcessing"]
+               "SegmentPlanning", "SegmentGeneration", "ReviewAndStylize", "CoherenceValidationComplete",
+               "LanguageStylizationComplete", "EditorialReview", "OutputProcessing"]
+BESIDE = {"CoherenceValidation", "LanguageStylization"}
 
 
 def start(writer, **brief_overrides):
@@ -55,6 +56,8 @@ def test_happy_path_writes_the_narrative_and_reads_stage_by_stage(writer, provid
 
     entered = execution_states(job["execution_arn"])
     assert [name for name in entered if name in STATE_NAMES] == STATE_NAMES
+    inside = entered[entered.index("ReviewAndStylize"):entered.index("CoherenceValidationComplete")]
+    assert set(inside) >= BESIDE  # both Maps of the Parallel state, in either order
 
     narrative = writer.get(f"/narratives/{done['narrative_id']}").json()
     assert abs(narrative["word_count"] - 1200) <= 0.15 * 1200

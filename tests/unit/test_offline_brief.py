@@ -13,6 +13,7 @@ import pytest
 from narraforge.enums import Stage
 from narraforge.llm.base import Completion, Message
 from narraforge.llm.offline import OfflineEngine, context_of
+from narraforge.pipeline.layout import map_items
 from narraforge.pipeline.stages import STAGES
 from narraforge.pipeline.stages.coherence_validation import SCORE_KEYS
 from narraforge.pipeline.stages.output_processing import assemble
@@ -142,7 +143,7 @@ def regenerate(first: MemoryContext, *, job_id: str, instructions: str | None) -
             text = assemble(ctx).text
         elif spec.is_map:
             assert spec.run_segment is not None and spec.finalize is not None
-            for index in range(len(ctx.output_of(Stage.SEGMENT_PLANNING)["segments"])):
+            for index in range(map_items(stage, len(ctx.output_of(Stage.SEGMENT_PLANNING)["segments"]))):
                 ctx.segment = index
                 ctx.store(stage, spec.run_segment(ctx, index), index)
             ctx.store(stage, spec.finalize(ctx))

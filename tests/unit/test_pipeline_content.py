@@ -14,6 +14,7 @@ from narraforge.enums import Genre, ProductionType, Stage
 from narraforge.llm.base import Completion, Message
 from narraforge.llm.offline import OfflineEngine, context_of
 from narraforge.pipeline.stages import STAGES
+from narraforge.pipeline.stages.calls import final_output
 from narraforge.schemas.briefs import ProductionBrief
 
 from narraforge_dev.pipeline_double import run_pipeline
@@ -46,7 +47,7 @@ def test_registry_covers_every_stage_and_weights_sum_to_100():
     assert list(STAGES) == list(Stage)
     assert sum(spec.weight for spec in STAGES.values()) == pytest.approx(100)
     maps = {stage for stage, spec in STAGES.items() if spec.is_map}
-    assert maps == {Stage.SEGMENT_GENERATION, Stage.LANGUAGE_STYLIZATION}
+    assert maps == {Stage.SEGMENT_GENERATION, Stage.COHERENCE_VALIDATION, Stage.LANGUAGE_STYLIZATION}
     for stage, spec in STAGES.items():
         assert (spec.run is None) == (stage in maps)
         assert (spec.finalize is not None) == (stage in maps)
@@ -166,29 +167,53 @@ def test_short_draft_is_extended_once():
     assert abs(narrative.word_count - 2000) <= 200
 
 
-def test_low_judged_score_revises_the_flagged_segment(monkeypatch):
-    monkeypatch.setenv("NARRAFORGE_REVISION_BAR", "0.7")
-
+def judged_low(flags):
+    """A provider edit: every judge's score 0.4, as a model's review (the offline engine's own scores are not
+    judged, so nothing acts on them), flagging what `flags(indices of the window)` returns."""
     def edit(schema, facts, reply):
         if schema == "coherence_review":
             review = json.loads(reply.text)
             for key in review:
                 if key.endswith("_score"):
                     review[key]["score"] = 0.4
-            review["flagged_segments"] = [
-                {"index": facts["segments"][-1]["index"], "issue": "seam breaks", "severity": 0.9}
-            ]
-            # A model's review: the offline engine's own scores are not judged, so nothing acts on them.
+            review["flagged_segments"] = flags([s["index"] for s in facts["segments"]])
             return replace(reply, text=json.dumps(review), metadata={"engine": "judge-model"})
         return reply
+    return edit
 
-    ctx, _ = run_pipeline(brief(target_length=3000), provider=Scripted("rev", edit))
+
+def test_low_judged_score_revises_the_flagged_segment(monkeypatch):
+    monkeypatch.setenv("NARRAFORGE_REVISION_BAR", "0.7")
+    edit = judged_low(lambda window: [{"index": window[-1], "issue": "seam breaks", "severity": 0.9}])
+    ctx, narrative = run_pipeline(brief(target_length=3000), provider=Scripted("rev", edit))
     coherence = ctx.output_of(Stage.COHERENCE_VALIDATION)
     assert coherence["scores"]["overall_score"] == pytest.approx(0.4)
     assert coherence["revised_segments"] == [2]
-    styled = ctx.segment_output(Stage.LANGUAGE_STYLIZATION, 2)
-    assert styled is not None and styled["source"] == "revision"
+    # The seam Map smoothed the draft beside the judge; finalize smoothed the revision's seam again.
+    mapped = ctx.segment_output(Stage.LANGUAGE_STYLIZATION, 2)
+    assert mapped is not None and mapped["source"] == "draft"
+    final = final_output(ctx, 2)
+    assert final is not None and final["source"] == "revision"
+    assert final["text"].endswith(coherence["revisions"]["2"][-300:])
+    assert list(ctx.output_of(Stage.LANGUAGE_STYLIZATION)["restyled"]) == ["2"]
+    assert coherence["revisions"]["2"][-300:] in narrative.text
     assert [c.stage for c in ctx.calls].count(Stage.COHERENCE_VALIDATION) == 2  # one judge call, one revision
+    assert [c.stage for c in ctx.calls].count(Stage.LANGUAGE_STYLIZATION) == 3  # two seams, one again
+
+
+def test_a_revised_middle_segment_has_both_its_seams_smoothed_again(monkeypatch):
+    monkeypatch.setenv("NARRAFORGE_REVISION_BAR", "0.7")
+    edit = judged_low(lambda window: [{"index": 1, "issue": "drifts", "severity": 0.8}] if 1 in window else [])
+    ctx, narrative = run_pipeline(brief(target_length=5000), provider=Scripted("mid", edit))
+    coherence = ctx.output_of(Stage.COHERENCE_VALIDATION)
+    assert coherence["revised_segments"] == [1] and coherence["windows"] == 2
+    restyled = ctx.output_of(Stage.LANGUAGE_STYLIZATION)["restyled"]
+    assert sorted(restyled) == ["1", "2"]
+    assert restyled["1"]["source"] == "revision" and restyled["2"]["source"] == "draft"
+    # segment 2's opening was smoothed against the revision's ending, not the draft's
+    seams = [c for c in ctx.calls if c.stage is Stage.LANGUAGE_STYLIZATION and c.segment is None]
+    assert len(seams) == 2
+    assert restyled["2"]["text"][:150] in narrative.text
 
 
 def test_stylization_rejects_a_rewrite_that_changes_length_too_much():

@@ -20,6 +20,10 @@ STAGE_WEIGHTS: dict[Stage, float] = {
 }
 
 
+# Stage 7's judging Map runs beside stage 8's seam Map (one Parallel state); 7 finalizes once both are done.
+RUNS_BESIDE: dict[Stage, Stage] = {Stage.COHERENCE_VALIDATION: Stage.LANGUAGE_STYLIZATION}
+
+
 def progress_before(stage: Stage) -> float:
     """Percent complete when `stage` starts (the runner adds the segment fraction within a Map stage)."""
     return sum(weight for s, weight in STAGE_WEIGHTS.items() if s.number < stage.number)

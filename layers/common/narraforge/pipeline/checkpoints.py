@@ -13,11 +13,12 @@ from narraforge.data import checkpoints, keys
 from narraforge.data.base import utcnow
 from narraforge.data.models import CheckpointItem, JobItem
 from narraforge.data.transactions import Transaction
-from narraforge.domain.stages import STAGE_WEIGHTS, progress_through
+from narraforge.domain.stages import RUNS_BESIDE, STAGE_WEIGHTS, progress_through
 from narraforge.enums import JobStatus, Stage
 from narraforge.errors import JobCancelled
 from narraforge.observability import logger
 from narraforge.pipeline.job_context import JobStageContext, segment_count
+from narraforge.pipeline.layout import map_items
 
 
 def checkpoint_exists(job_id: str, sk: str) -> bool:
@@ -52,13 +53,14 @@ def head_actions(ctx: JobStageContext) -> list[Any]:
         JobItem.updated_at.set(utcnow()),
     ]
     if ctx.segment is not None:
-        share = STAGE_WEIGHTS[ctx.stage] / max(segment_count(ctx), 1)
+        share = STAGE_WEIGHTS[ctx.stage] / max(map_items(ctx.stage, segment_count(ctx)), 1)
         actions.append(JobItem.progress_percentage.add(round(share, 4)))
         if ctx.stage is Stage.SEGMENT_GENERATION:
             actions.append(JobItem.segments_drafted.add(1))
     else:
         actions += [
-            JobItem.progress_percentage.set(progress_through(ctx.stage)),
+            # a stage that runs beside another completes after it: the bar never moves back
+            JobItem.progress_percentage.set(progress_through(RUNS_BESIDE.get(ctx.stage, ctx.stage))),
             JobItem.completed_stages.set(JobItem.completed_stages.append([ctx.stage.value])),
         ]
         if ctx.stage is Stage.SEGMENT_PLANNING:

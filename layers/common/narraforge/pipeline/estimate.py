@@ -29,8 +29,6 @@ from narraforge.schemas.briefs import ProductionBrief
 # steady speed. An assumption, stated with every estimate it makes, never a measurement.
 CALL_OVERHEAD_SECONDS = 0.5
 MODEL_TOKENS_PER_SECOND = 50.0
-# The stages whose segments a Map state runs side by side.
-MAP_STAGES = (Stage.SEGMENT_GENERATION, Stage.LANGUAGE_STYLIZATION)
 
 
 def expected_calls(brief: ProductionBrief) -> list[tuple[str, str, int, int, int]]:
@@ -72,15 +70,25 @@ def estimate_job_cost(brief: ProductionBrief, *, offline: bool) -> float:
 
 
 def estimate_job_seconds(brief: ProductionBrief, *, offline: bool, map_concurrency: int) -> float:
-    """Expected wall time of the pipeline under the latency model: calls one after another, except the Map
-    stages' segments, which run `map_concurrency` at a time (1 for works drafted in sequence). The offline
-    engine writes without a model: a second or two plus a little per word, as measured on it."""
+    """Expected wall time of the pipeline under the latency model, along the state machine's graph: the planning
+    calls one after another (a long work's acts side by side, so its longest act), drafts `map_concurrency` at a
+    time (1 for works drafted in sequence), then the judging windows beside the seams (one Parallel state), then
+    editorial. The offline engine writes without a model: a second or two plus a little per word, as measured
+    on it."""
     if offline:
         return round(1.5 + brief.target_length / 5000, 1)
-    parallel = 1 if drafting_mode(brief.target_length) == "sequential" else max(1, map_concurrency)
-    total = 0.0
+    n = len(segment_targets(brief.target_length))
+    side = max(1, map_concurrency)
+    parallel = drafting_mode(brief.target_length) == "parallel"
+    drafting = side if parallel else 1
+    longest_act = max(len(chunks(list(range(size)), PLAN_CHUNK)) for size in act_sizes(n))
+    seconds: dict[str, float] = {}
     for stage, _role, calls, _prompt, completion in expected_calls(brief):
         latency = CALL_OVERHEAD_SECONDS + completion / MODEL_TOKENS_PER_SECOND
-        rounds = math.ceil(calls / parallel) if stage in MAP_STAGES else calls
-        total += rounds * latency
-    return round(total, 1)
+        if stage == Stage.SEGMENT_PLANNING.value and parallel:
+            calls = longest_act
+        concurrency = {Stage.SEGMENT_GENERATION.value: drafting, Stage.COHERENCE_VALIDATION.value: side,
+                       Stage.LANGUAGE_STYLIZATION.value: side}.get(stage, 1)
+        seconds[stage] = math.ceil(calls / concurrency) * latency
+    beside = seconds.pop(Stage.COHERENCE_VALIDATION.value), seconds.pop(Stage.LANGUAGE_STYLIZATION.value)
+    return round(sum(seconds.values()) + max(beside), 1)

@@ -24,6 +24,7 @@ from narraforge.llm.base import Completion, Message, Provider, ProviderError, Us
 from narraforge.llm.pricing import cost_of, known_cost
 from narraforge.observability import logger, tracer
 from narraforge.pipeline.context import ModelRole
+from narraforge.pipeline.layout import map_items
 from narraforge.schemas.briefs import ProductionBrief
 
 
@@ -102,7 +103,7 @@ class JobStageContext:
             raise
 
     def segment_outputs(self, stage: Stage) -> list[dict[str, Any]]:
-        count = segment_count(self)
+        count = map_items(stage, segment_count(self))
         return [s3.get_json(s3.segment_key(self.job_id, stage.number, i)) for i in range(count)]
 
     def complete(

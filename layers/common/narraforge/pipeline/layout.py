@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import os
 
-from narraforge.enums import ProductionType
+from narraforge.enums import ProductionType, Stage
 
 SCRIPT_TYPES = frozenset({ProductionType.SCREENPLAY, ProductionType.STAGE_PLAY, ProductionType.PODCAST_SCRIPT})
 CHAPTERED_TYPES = frozenset({ProductionType.NOVELLA, ProductionType.NOVEL, ProductionType.EPIC_SAGA})
@@ -23,6 +23,12 @@ MAX_EXTENSIONS = 3  # continuation calls a short draft may get; each must add ne
 MIN_CONTINUATION_WORDS = 12  # a continuation adding fewer new words than this (empty, repetitive) ends extending
 # Models under 1B parameters (by name, lower case) get the wider length tolerance; NARRAFORGE_SMALL_MODEL overrides.
 SMALL_MODELS = ("smollm2-135m", "smollm2-360m", "smollm-135m", "smollm-360m", "qwen2.5-0.5b", "qwen3-0.6b")
+# Beyond this many segments the three Maps run as Distributed Maps (child executions, each with a history of its
+# own). Inline, a Map item writes 7 history events and each retry attempt 3 more (up to 7 attempts across the two
+# Retry policies): 200 segments = 450 items = 3,232 events measured (bench/saga.py), 12,600 if every item needed
+# every retry. Past 100 segments that worst case would pass a quarter of the 25,000-event limit; a Distributed
+# Map keeps the parent's history flat (a few events per Map, whatever the count) at the price of child executions.
+DISTRIBUTED_MAP_SEGMENTS = 100
 SEAM_WORDS = 160  # words of a segment's opening that stylization may rewrite
 CLOSING_WORDS = 120  # words of the previous segment's ending shown at a seam (enough for tense, place, who is present)
 MAX_WORD_CHANGE = 0.15  # stylization keeps the original when a rewrite changes length more than this
@@ -94,3 +100,18 @@ def act_sizes(segment_count: int) -> list[int]:
 
 def chunks(items: list[int], size: int) -> list[list[int]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def window_count(segment_count: int) -> int:
+    """Judging windows of a work (stage 7 judges them side by side, one Map iteration each)."""
+    return math.ceil(segment_count / JUDGE_WINDOW)
+
+
+def map_items(stage: Stage, segment_count: int) -> int:
+    """Iterations of a Map stage's Map state: stage 7 judges windows of segments, stages 6 and 8 take segments."""
+    return window_count(segment_count) if stage is Stage.COHERENCE_VALIDATION else segment_count
+
+
+def window_segments(window: int, segment_count: int) -> list[int]:
+    """The segments judging window `window` covers."""
+    return list(range(window * JUDGE_WINDOW, min((window + 1) * JUDGE_WINDOW, segment_count)))

@@ -18,14 +18,14 @@ from narraforge.errors import JobCancelled
 from narraforge.observability import logger
 from narraforge.pipeline import world_context
 from narraforge.pipeline.checkpoints import completed_stages
-from narraforge.pipeline.runner import load_job, map_concurrency
+from narraforge.pipeline.runner import load_job, map_run
 
 
 def prepare(user_id: str, job_id: str, max_concurrency: int = 1) -> dict[str, Any]:
     """QUEUED → RUNNING, and where to start: the first stage without a checkpoint."""
     job = load_job(user_id, job_id)
     if job.status == JobStatus.COMPLETED.value:
-        return {"resume_from": "done", "segments": [], "map_concurrency": 1}
+        return {"resume_from": "done", **map_run(None, 1)}
     actions = status_actions(user_id, JobStatus.RUNNING)
     if job.started_at is None:  # the first Prepare pins the world version the whole job reads
         actions += [JobItem.started_at.set(utcnow()),
@@ -38,15 +38,11 @@ def prepare(user_id: str, job_id: str, max_concurrency: int = 1) -> dict[str, An
         raise
     done = completed_stages(job_id)
     resume_from = next((stage for stage in Stage if stage not in done), None)
-    segments: list[int] = []
-    concurrency = 1
+    plan = None
     if Stage.SEGMENT_PLANNING in done:
         plan = s3.get_json(s3.stage_key(job_id, Stage.SEGMENT_PLANNING.number, Stage.SEGMENT_PLANNING.value))
-        segments = list(range(len(plan["segments"])))
-        concurrency = map_concurrency(plan, max_concurrency)
     logger.info("job prepared", extra={"job_id": job_id, "resume_from": getattr(resume_from, "value", "done")})
-    return {"resume_from": resume_from.value if resume_from else "done", "segments": segments,
-            "map_concurrency": concurrency}
+    return {"resume_from": resume_from.value if resume_from else "done", **map_run(plan, max_concurrency)}
 
 
 def record_failure(user_id: str, job_id: str, error: dict[str, Any]) -> dict[str, Any]:

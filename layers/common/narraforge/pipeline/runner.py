@@ -24,15 +24,25 @@ from narraforge.errors import JobCancelled
 from narraforge.llm.base import Provider
 from narraforge.observability import logger, stage_duration
 from narraforge.pipeline import checkpoints
-from narraforge.pipeline.job_context import JobStageContext, segment_count
+from narraforge.pipeline.job_context import JobStageContext
+from narraforge.pipeline.layout import DISTRIBUTED_MAP_SEGMENTS, window_count
 from narraforge.pipeline.stages import STAGES, StageSpec
 
-MAP_STAGES = (Stage.SEGMENT_GENERATION, Stage.LANGUAGE_STYLIZATION)
+MAP_STAGES = (Stage.SEGMENT_GENERATION, Stage.COHERENCE_VALIDATION, Stage.LANGUAGE_STYLIZATION)
 
 
 def map_concurrency(plan: dict[str, Any], limit: int) -> int:
     """Sequential mode (short works: each draft reads the previous real text) drafts one at a time."""
     return 1 if plan.get("mode") == "sequential" else max(1, limit)
+
+
+def map_run(plan: dict[str, Any] | None, limit: int) -> dict[str, Any]:
+    """What the state machine's Maps iterate, from the segment plan (none yet: nothing to iterate): the segments,
+    the judging windows, the drafting concurrency, and whether the Maps run distributed (a long work)."""
+    count = len(plan["segments"]) if plan else 0
+    return {"segments": list(range(count)), "windows": list(range(window_count(count))),
+            "map_concurrency": map_concurrency(plan, limit) if plan else 1,
+            "distributed": count > DISTRIBUTED_MAP_SEGMENTS}
 
 
 def load_job(user_id: str, job_id: str) -> JobItem:
@@ -103,8 +113,7 @@ def _result(ctx: JobStageContext, max_concurrency: int) -> dict[str, Any]:
     """What the state machine receives: small (ids and counts), never the text."""
     result: dict[str, Any] = {"stage": ctx.stage.value}
     if ctx.stage is Stage.SEGMENT_PLANNING and ctx.segment is None:
-        result["segments"] = list(range(segment_count(ctx)))
-        result["map_concurrency"] = map_concurrency(ctx.output_of(Stage.SEGMENT_PLANNING), max_concurrency)
+        result |= map_run(ctx.output_of(Stage.SEGMENT_PLANNING), max_concurrency)
     if ctx.segment is not None:
         result["segment"] = ctx.segment
     return result

@@ -43,7 +43,7 @@ from narraforge.pipeline.job_context import JobStageContext
 from narraforge.pipeline.prompts import world_update as prompt
 from narraforge.pipeline.runner import load_job
 from narraforge.pipeline.stages import checks
-from narraforge.pipeline.stages.calls import ask_planned, plans, world
+from narraforge.pipeline.stages.calls import ask_planned, final_output, plans, world
 from narraforge.pipeline.text import truncate_words
 from narraforge.schemas.worlds import (
     MAX_DOCUMENT_BYTES,
@@ -326,7 +326,7 @@ def run(user_id: str, job_id: str, provider: Provider) -> dict[str, Any]:
 def story_of(ctx: JobStageContext) -> dict[str, Any]:
     """What the prompt and the deterministic reading need of the job's own outputs."""
     segments = plans(ctx)
-    last = ctx.segment_output(Stage.LANGUAGE_STYLIZATION, len(segments) - 1) if segments else None
+    last = final_output(ctx, len(segments) - 1) if segments else None
     structure = ctx.output_of(Stage.STRUCTURE_DESIGN)
     return {
         "title": str(ctx.output_of(Stage.EDITORIAL_REVIEW).get("title") or ctx.brief.subject)[:MAX_NAME],

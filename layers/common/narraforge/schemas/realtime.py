@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from narraforge.schemas.common import RequestModel
 from narraforge.schemas.jobs import JobStatusResponse
 
-ProgressEvent = Literal["stage_started", "stage_finished", "segment_drafted", "segment_stylized",
+ProgressEvent = Literal["stage_started", "stage_finished", "segment_drafted", "window_judged", "segment_stylized",
                         "job_completed", "job_failed", "job_cancelled"]
 
 

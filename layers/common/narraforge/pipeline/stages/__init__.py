@@ -29,7 +29,8 @@ SegmentFn = Callable[[StageContext, int], dict[str, Any]]
 
 @dataclass(frozen=True)
 class StageSpec:
-    """`run` for ordinary stages; `run_segment` + `finalize` for the two Map stages. The runner stores what
+    """`run` for ordinary stages; `run_segment` + `finalize` for the three Map stages (stage 7's items are
+    judging windows, layout.map_items). The runner stores what
     they return and writes their checkpoint, except for a stage that `publishes` (stage 10): its `run` gets
     the runner's JobStageContext and writes its checkpoint itself, in the transaction that completes the job."""
 
@@ -59,7 +60,8 @@ STAGES: dict[Stage, StageSpec] = {
         StageSpec(Stage.SEGMENT_PLANNING, run=segment_planning.run),
         StageSpec(Stage.SEGMENT_GENERATION, run_segment=segment_generation.run_segment,
                   finalize=segment_generation.finalize),
-        StageSpec(Stage.COHERENCE_VALIDATION, run=coherence_validation.run),
+        StageSpec(Stage.COHERENCE_VALIDATION, run_segment=coherence_validation.run_window,
+                  finalize=coherence_validation.finalize),
         StageSpec(Stage.LANGUAGE_STYLIZATION, run_segment=language_stylization.run_segment,
                   finalize=language_stylization.finalize),
         StageSpec(Stage.EDITORIAL_REVIEW, run=editorial_review.run),

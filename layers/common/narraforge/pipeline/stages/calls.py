@@ -291,16 +291,21 @@ def revisions(ctx: StageContext) -> dict[str, str]:
     return ctx.output_of(Stage.COHERENCE_VALIDATION).get("revisions", {})
 
 
-def drafted_text(ctx: StageContext, index: int) -> str:
-    """A segment's text after stage 7: the revision when there is one, else the draft."""
-    revised = revisions(ctx).get(str(index))
-    if revised is not None:
-        return revised
+def draft_text(ctx: StageContext, index: int) -> str:
+    """A segment's draft (stage 6): what stage 8's Map smooths while stage 7 judges it."""
     draft = ctx.segment_output(Stage.SEGMENT_GENERATION, index)
     if draft is None:
         raise ValidationFailed(f"segment {index} has no draft")
-    return draft["text"]
+    return str(draft["text"])
+
+
+def final_output(ctx: StageContext, index: int) -> dict[str, Any] | None:
+    """A segment as stage 8 left it: the Map's output, or the finalize step's when a revision touched its seam."""
+    restyled = ctx.output_of(Stage.LANGUAGE_STYLIZATION).get("restyled", {}).get(str(index))
+    return restyled or ctx.segment_output(Stage.LANGUAGE_STYLIZATION, index)
 
 
 def final_texts(ctx: StageContext) -> list[str]:
-    return [out["text"] for out in ctx.segment_outputs(Stage.LANGUAGE_STYLIZATION)]
+    restyled = ctx.output_of(Stage.LANGUAGE_STYLIZATION).get("restyled", {})
+    return [(restyled.get(str(i)) or out)["text"]
+            for i, out in enumerate(ctx.segment_outputs(Stage.LANGUAGE_STYLIZATION))]

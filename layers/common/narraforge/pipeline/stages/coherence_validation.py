@@ -1,5 +1,7 @@
-"""Stage 7: LLM-judged scores against a rubric, in bounded windows of segments; one revision of the
-worst flagged segments when the overall score is under the bar.
+"""Stage 7 (Map): LLM-judged scores against a rubric, one Map iteration per bounded window of segments,
+judged side by side (and beside stage 8's seams: the state machine runs both Maps in one Parallel state); then
+one finalize step that aggregates the windows and revises the worst flagged segments when the overall score is
+under the bar.
 
 Scores count as judged only when a language model gave them: the offline engine's review (it labels its
 replies `engine: offline`) keeps its flags, which it derives from the measured facts, but its scores are
@@ -10,12 +12,14 @@ measured facts, so its prompt size does not grow with the length of the work.
 
 A story in a project with a world is also checked against it (pipeline/continuity.py): its findings are facts,
 not taste, so they are revision candidates whatever the judged score, sharing MAX_REVISIONS with the flags,
-worst first. A renamed place is put right by a rule, without a model; a finding counts as fixed only when the
-check no longer finds it in the final text.
+worst first. A model reads each window for broken locked rules in the window's iteration; a renamed place is put
+right by a rule, without a model; a finding counts as fixed only when the check no longer finds it in the final
+text.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,11 +32,10 @@ from narraforge.pipeline import continuity, world_context
 from narraforge.pipeline.context import ModelRole, StageContext
 from narraforge.pipeline.layout import (
     EXTEND_BELOW,
-    JUDGE_WINDOW,
     MAX_REVISIONS,
-    chunks,
     length_tolerance,
     revision_bar,
+    window_segments,
 )
 from narraforge.pipeline.metrics import characters_present
 from narraforge.pipeline.prompts import coherence_validation as prompt
@@ -43,6 +46,7 @@ from narraforge.pipeline.stages.calls import (
     ask_json_completion,
     ask_text,
     characters,
+    draft_text,
     interpretation,
     plans,
     token_budget,
@@ -154,49 +158,81 @@ def _revise(ctx: StageContext, plan: dict[str, Any], text: str, flags: list[Flag
     return revised if word_count(revised) >= EXTEND_BELOW * target else None
 
 
-def run(ctx: StageContext) -> dict[str, Any]:
+def run_window(ctx: StageContext, window: int) -> dict[str, Any]:
+    """One judging window: the judge's review of its segments' drafts and, for a story whose world locks
+    rules, the model's reading of them against those rules. A reply that cannot be used is recorded as a
+    fallback (the window is not judged), never a failed job."""
     all_plans = plans(ctx)
-    drafts = ctx.segment_outputs(Stage.SEGMENT_GENERATION)
-    language = ctx.brief.language
-    facts = [segment_facts(p, d["text"], language) for p, d in zip(all_plans, drafts, strict=True)]
-    premise = interpretation(ctx)["premise"]
-    reviews: list[tuple[Review, int]] = []
-    flags: list[Flag] = []
-    judged = True
-    fallbacks: list[dict[str, Any]] = []
-    for window in chunks(list(range(len(facts))), JUDGE_WINDOW):
+    indices = window_segments(window, len(all_plans))
+    facts = [segment_facts(all_plans[i], draft_text(ctx, i), ctx.brief.language) for i in indices]
+    out: dict[str, Any] = {"window": window, "segments": indices,
+                           "words": sum(f["word_count"] for f in facts) or 1,
+                           "review": None, "judged": False, "locked_rules": None, "fallbacks": []}
+    span = f"segments {indices[0]}..{indices[-1]}"
+    try:
+        review, completion = ask_json_completion(
+            ctx,
+            ModelRole.JUDGING,
+            prompt.judge_messages(ctx.brief, segments=facts, premise=interpretation(ctx)["premise"]),
+            name=prompt.SCHEMA_NAME,
+            model=Review,
+            max_tokens=700 + 80 * len(indices),
+            temperature=0.2,
+        )
+        out["review"] = review.model_dump()
+        out["judged"] = completion.metadata.get("engine") != "offline"
+    except LlmBadOutput as exc:  # a judge that cannot fill the rubric (a weak model): the work stays unjudged
+        out["fallbacks"].append({"stage": ctx.stage.value, "field": f"scores ({span})",
+                                 "reason": f"not judged: {str(exc)[:200]}"})
+    rules = _rules_to_ask(ctx)
+    if rules:
         try:
-            review, completion = ask_json_completion(
+            reply = ask_json(
                 ctx,
                 ModelRole.JUDGING,
-                prompt.judge_messages(ctx.brief, segments=[facts[i] for i in window], premise=premise),
-                name=prompt.SCHEMA_NAME,
-                model=Review,
-                max_tokens=700 + 80 * len(window),
+                continuity_prompt.locked_rules_messages(ctx.brief, rules=rules, segments=facts),
+                name=continuity_prompt.SCHEMA_NAME,
+                model=continuity.ContinuityReply,
+                max_tokens=200 + 120 * len(indices),
                 temperature=0.2,
             )
-        except LlmBadOutput as exc:  # a judge that cannot fill the rubric (a weak model): the work stays unjudged
-            judged = False
-            fallbacks.append({"stage": ctx.stage.value, "field": f"scores (segments {window[0]}..{window[-1]})",
-                              "reason": f"not judged: {str(exc)[:200]}"})
-            continue
-        judged = judged and completion.metadata.get("engine") != "offline"
-        reviews.append((review, sum(facts[i]["word_count"] for i in window) or 1))
-        flags += [f for f in review.flagged_segments if f.index in window]
+            out["locked_rules"] = reply.model_dump()
+        except LlmBadOutput as exc:  # an unreadable reply is a window not checked, never a failed job
+            out["fallbacks"].append({"stage": ctx.stage.value, "field": f"continuity ({span})",
+                                     "reason": f"locked rules not checked: {str(exc)[:200]}"})
+    return out
+
+
+def finalize(ctx: StageContext) -> dict[str, Any]:
+    """The windows' reviews aggregated, the continuity findings gathered, and at most MAX_REVISIONS flagged
+    segments rewritten, side by side (each revision reads only its own segment)."""
+    all_plans = plans(ctx)
+    drafts = ctx.segment_outputs(Stage.SEGMENT_GENERATION)
+    windows = ctx.segment_outputs(Stage.COHERENCE_VALIDATION)
+    language = ctx.brief.language
+    facts = [segment_facts(p, d["text"], language) for p, d in zip(all_plans, drafts, strict=True)]
+    reviewed = [w for w in windows if w["review"] is not None]
+    reviews = [(Review.model_validate(w["review"]), w["words"]) for w in reviewed]
+    flags = [f for w, (review, _) in zip(reviewed, reviews, strict=True)
+             for f in review.flagged_segments if f.index in w["segments"]]
+    fallbacks = [f for w in windows for f in w["fallbacks"]]
+    judged = bool(windows) and all(w["judged"] for w in windows)
     scores: dict[str, float | None]
     scores, reasons = _aggregate(reviews) if judged else (dict.fromkeys(SCORE_KEYS), {})
     bar = revision_bar()
     overall = scores["overall_score"]
     texts = [d["text"] for d in drafts]
-    check = _continuity(ctx, facts, texts, fallbacks)
+    check = _continuity(ctx, texts, windows)
     findings = check.findings if check else []
     texts = [_restore_places(t, [f for f in findings if f.segment == i]) for i, t in enumerate(texts)]
     candidates = [(f.severity, f.index) for f in flags] if overall is not None and overall < bar else []
     candidates += [(f.severity, f.segment) for f in findings if f.kind != continuity.RENAMED_PLACE]
     chosen = list(dict.fromkeys(index for _, index in sorted(candidates, key=lambda c: (-c[0], c[1]))))
+    chosen = chosen[:MAX_REVISIONS]
     revisions = {str(i): texts[i] for i, d in enumerate(drafts) if texts[i] != d["text"]}
-    for index in chosen[:MAX_REVISIONS]:
-        revised = _revise(
+
+    def revise(index: int) -> str | None:
+        return _revise(
             ctx,
             all_plans[index],
             texts[index],
@@ -205,6 +241,10 @@ def run(ctx: StageContext) -> dict[str, Any]:
             [continuity_prompt.issue_text(f.as_dict()) for f in findings
              if f.segment == index and f.kind != continuity.RENAMED_PLACE],  # a place is already put right
         )
+
+    with ThreadPoolExecutor(max_workers=max(1, len(chosen))) as pool:
+        rewritten = list(pool.map(revise, chosen))
+    for index, revised in zip(chosen, rewritten, strict=True):
         if revised is not None:
             revisions[str(index)] = _restore_places(revised, [f for f in findings if f.segment == index])
     return {
@@ -232,38 +272,31 @@ class _Check:
     rules_checked: bool
 
 
-def _continuity(ctx: StageContext, facts: list[dict[str, Any]], texts: list[str],
-                fallbacks: list[dict[str, Any]]) -> _Check | None:
-    """The drafts checked against the story's world (None: the story has none)."""
+def _rules_to_ask(ctx: StageContext) -> list[str]:
+    """The world's locked rules when a model is to read the story against them (none offline, none without a
+    world)."""
+    view = world_context.for_later_stage(ctx)
+    if view is None or interpretation(ctx).get("engine") == "offline":
+        return []
+    return [world_context.rule_text(r) for r in view.document.get("rules") or [] if r.get("locked")]
+
+
+def _continuity(ctx: StageContext, texts: list[str], windows: list[dict[str, Any]]) -> _Check | None:
+    """The drafts checked against the story's world, with the windows' readings of its locked rules (None:
+    the story has none)."""
     view = world_context.for_later_stage(ctx)
     if view is None:
         return None
     known = continuity.world_facts(view.document, characters(ctx), world(ctx).get("places") or [])
     found = continuity.check(texts, known, ctx.brief.language)
-    rules = [world_context.rule_text(r) for r in view.document.get("rules") or [] if r.get("locked")]
-    asked = bool(rules) and interpretation(ctx).get("engine") != "offline"
-    if asked:
-        for window in chunks(list(range(len(facts))), JUDGE_WINDOW):
-            try:
-                reply = ask_json(
-                    ctx,
-                    ModelRole.JUDGING,
-                    continuity_prompt.locked_rules_messages(ctx.brief, rules=rules,
-                                                            segments=[facts[i] for i in window]),
-                    name=continuity_prompt.SCHEMA_NAME,
-                    model=continuity.ContinuityReply,
-                    max_tokens=200 + 120 * len(window),
-                    temperature=0.2,
-                )
-            except LlmBadOutput as exc:  # an unreadable reply is a window not checked, never a failed job
-                asked = False
-                fallbacks.append({"stage": ctx.stage.value,
-                                  "field": f"continuity (segments {window[0]}..{window[-1]})",
-                                  "reason": f"locked rules not checked: {str(exc)[:200]}"})
-                continue
-            found += continuity.locked_rule_findings(reply, window, texts, rules)
+    rules = _rules_to_ask(ctx)
+    for window in windows:
+        if window["locked_rules"] is not None:
+            reply = continuity.ContinuityReply.model_validate(window["locked_rules"])
+            found += continuity.locked_rule_findings(reply, window["segments"], texts, rules)
     found.sort(key=lambda f: (-f.severity, f.segment))
-    return _Check(known, found, asked)
+    checked = bool(rules) and all(w["locked_rules"] is not None for w in windows)
+    return _Check(known, found, checked)
 
 
 def _restore_places(text: str, findings: list[continuity.Finding]) -> str:
