@@ -13,8 +13,10 @@ from narraforge.domain.stages import progress_before
 from narraforge.enums import Genre, ProductionType, Stage
 from narraforge.llm.base import Completion, Message
 from narraforge.llm.offline import OfflineEngine, context_of
+from narraforge.pipeline.layout import SEAM_WORDS
 from narraforge.pipeline.stages import STAGES
 from narraforge.pipeline.stages.calls import final_output
+from narraforge.pipeline.text import split_opening
 from narraforge.schemas.briefs import ProductionBrief
 
 from narraforge_dev.pipeline_double import run_pipeline
@@ -286,3 +288,15 @@ def test_prompts_carry_the_brief():
     assert "Polish" in every and "Krótkie zdania, dużo ciszy" in every and "Kraków, 1905" in every
     assert "first person" in every
     assert "EXACTLY 3 named characters" in every
+
+
+def test_a_seam_opening_is_cut_at_a_sentence_when_the_model_writes_no_paragraph_breaks():
+    sentence = "She walked past the tower and counted the silent bells twice."  # 11 words
+    unbroken = "\n".join([sentence] * 80)  # 880 words, single line breaks only: one paragraph
+    opening, rest = split_opening(unbroken, SEAM_WORDS)
+    assert SEAM_WORDS <= len(opening.split()) < SEAM_WORDS + 11 and opening.endswith(".")
+    assert len(opening.split()) + len(rest.split()) == 880 and rest.startswith("She walked")
+    # Ordinary paragraphs keep whole-paragraph openings.
+    paragraphed = "\n\n".join(" ".join([sentence] * 5) for _ in range(6))  # six paragraphs of 55 words
+    opening, rest = split_opening(paragraphed, SEAM_WORDS)
+    assert len(opening.split()) == 110 and len(rest.split()) == 220

@@ -54,9 +54,19 @@ def closing(text: str, max_words: int) -> str:
     return "\n\n".join(picked)
 
 
+SENTENCE_END_RE = re.compile(r"[.!?…][\"'”’)\]]*\s+")
+
+
 def split_opening(text: str, max_words: int) -> tuple[str, str]:
-    """(opening, rest): the first whole paragraphs up to about max_words, and everything after."""
+    """(opening, rest): the first whole paragraphs up to about max_words, and everything after. A first paragraph
+    over twice that (a model that writes without paragraph breaks) is cut after the sentence that reaches
+    max_words, so the opening a seam rewrites never becomes the whole segment."""
     paras = paragraphs(text)
+    if paras and word_count(paras[0]) > 2 * max_words:
+        for end in SENTENCE_END_RE.finditer(paras[0]):
+            head, tail = paras[0][: end.end()].rstrip(), paras[0][end.end() :].strip()
+            if word_count(head) >= max_words and tail:
+                return head, "\n\n".join([tail, *paras[1:]])
     taken: list[str] = []
     total = 0
     for para in paras:
