@@ -184,7 +184,7 @@ def run_window(ctx: StageContext, window: int) -> dict[str, Any]:
     except LlmBadOutput as exc:  # a judge that cannot fill the rubric (a weak model): the work stays unjudged
         out["fallbacks"].append({"stage": ctx.stage.value, "field": f"scores ({span})",
                                  "reason": f"not judged: {str(exc)[:200]}"})
-    rules = _rules_to_ask(ctx)
+    rules = _rules_to_ask(ctx, world_context.for_later_stage(ctx))
     if rules:
         try:
             reply = ask_json(
@@ -272,10 +272,9 @@ class _Check:
     rules_checked: bool
 
 
-def _rules_to_ask(ctx: StageContext) -> list[str]:
+def _rules_to_ask(ctx: StageContext, view: world_context.WorldView | None) -> list[str]:
     """The world's locked rules when a model is to read the story against them (none offline, none without a
     world)."""
-    view = world_context.for_later_stage(ctx)
     if view is None or interpretation(ctx).get("engine") == "offline":
         return []
     return [world_context.rule_text(r) for r in view.document.get("rules") or [] if r.get("locked")]
@@ -289,7 +288,7 @@ def _continuity(ctx: StageContext, texts: list[str], windows: list[dict[str, Any
         return None
     known = continuity.world_facts(view.document, characters(ctx), world(ctx).get("places") or [])
     found = continuity.check(texts, known, ctx.brief.language)
-    rules = _rules_to_ask(ctx)
+    rules = _rules_to_ask(ctx, view)
     for window in windows:
         if window["locked_rules"] is not None:
             reply = continuity.ContinuityReply.model_validate(window["locked_rules"])
